@@ -1,0 +1,316 @@
+//! Command-line arguments. Defaults are the seed's reference settings.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use faceforest::features::{ColourSpace, FeatureConfig, HogConfig};
+use faceforest::forest::{ClassWeight, ForestParams};
+use faceforest::pipeline::TrainOptions;
+use faceforest::prep::LabelCleaning;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "faceforest",
+    version,
+    about = "Per-pixel random-forest face parsing (FASSEG)"
+)]
+pub struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Train a forest on FASSEG and write the model file.
+    Train(TrainArgs),
+    /// Evaluate a model on the FASSEG test photos (honest and seed views).
+    Eval(EvalArgs),
+    /// K-fold cross-validation by photo over a grid of settings; refits the best.
+    GridSearch(GridArgs),
+    /// Label any photos: writes a label PNG, a colour PNG and an overlay PNG each.
+    Segment(SegmentArgs),
+    /// Print a model's size, structure, features and provenance.
+    Info(InfoArgs),
+    /// Compare the two label-cleaning methods (nearest colour vs the seed's k-means).
+    Labels(LabelsArgs),
+    /// Export the standard protocol's quantisation-free feature matrices as .npy.
+    Export(ExportArgs),
+    /// Fit our forest on exported .npy features (the scikit-learn side-by-side).
+    FitNpy(FitNpyArgs),
+    /// Score class probabilities over exported test features (honest and seed views).
+    ScoreProbs(ScoreArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct DataArgs {
+    /// FASSEG folder (holding frontal01, frontal02, multipose01).
+    #[arg(long, env = "FASSEG_DIR", default_value = "../shared/fasseg")]
+    pub fasseg: PathBuf,
+    /// Label cleaning: nearest palette colour, or the seed's k-means on gray values.
+    #[arg(long, value_enum, default_value_t = Cleaning::Nearest)]
+    pub labels: Cleaning,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Cleaning {
+    Nearest,
+    Kmeans,
+}
+
+impl From<Cleaning> for LabelCleaning {
+    fn from(c: Cleaning) -> Self {
+        match c {
+            Cleaning::Nearest => LabelCleaning::Nearest,
+            Cleaning::Kmeans => LabelCleaning::KMeans,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Colour {
+    Gray,
+    Rgb,
+    Lab,
+    Hsv,
+}
+
+/// Everything that decides a model.
+#[derive(Args, Clone)]
+pub struct ModelArgs {
+    /// Side of the square photos are resized and padded to.
+    #[arg(long, default_value_t = 200)]
+    pub size: u32,
+    /// Colour channels (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "rgb")]
+    pub colour: Vec<Colour>,
+    /// Leave out normalised x, y.
+    #[arg(long)]
+    pub no_location: bool,
+    /// HOG cell sizes in pixels (comma-separated; 0 for no HOG).
+    #[arg(long, value_delimiter = ',', default_value = "10")]
+    pub hog_cell: Vec<u32>,
+    #[arg(long, default_value_t = 9)]
+    pub hog_orientations: u32,
+    /// HOG from the strongest of the R, G, B gradients (scikit-image on colour) rather than luma.
+    #[arg(long)]
+    pub hog_colour: bool,
+    /// Window sizes for local colour mean / texture features (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub context: Vec<u32>,
+    #[arg(long, default_value_t = 55)]
+    pub trees: usize,
+    /// Maximum depth (default: none).
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub min_samples_leaf: usize,
+    /// Candidate features per split (default: floor(sqrt(features))).
+    #[arg(long)]
+    pub max_features: Option<usize>,
+    /// Leaf budget per tree (grows best-first).
+    #[arg(long)]
+    pub max_leaves: Option<usize>,
+    /// Bootstrap size as a fraction of the training pixels.
+    #[arg(long, default_value_t = 1.0)]
+    pub max_samples: f64,
+    /// Class weights (n/(k*n_c))^power; 0 = unweighted, 1 = balanced.
+    #[arg(long, default_value_t = 0.0)]
+    pub class_weight_power: f32,
+    /// Report the out-of-bag accuracy.
+    #[arg(long)]
+    pub oob: bool,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Refuse a model file larger than this many bytes.
+    #[arg(long)]
+    pub size_budget: Option<usize>,
+    /// Auto-context stages after the first forest.
+    #[arg(long, default_value_t = 0)]
+    pub context_stages: usize,
+    /// Folds for the out-of-fold probabilities context stages learn from.
+    #[arg(long, default_value_t = 3)]
+    pub context_folds: usize,
+}
+
+impl ModelArgs {
+    pub fn features(&self) -> FeatureConfig {
+        FeatureConfig {
+            colour: self
+                .colour
+                .iter()
+                .map(|c| match c {
+                    Colour::Gray => ColourSpace::Gray,
+                    Colour::Rgb => ColourSpace::Rgb,
+                    Colour::Lab => ColourSpace::Lab,
+                    Colour::Hsv => ColourSpace::Hsv,
+                })
+                .collect(),
+            location: !self.no_location,
+            hog: self
+                .hog_cell
+                .iter()
+                .filter(|&&c| c > 0)
+                .map(|&cell| HogConfig {
+                    cell,
+                    orientations: self.hog_orientations,
+                    colour: self.hog_colour,
+                })
+                .collect(),
+            context: self.context.clone(),
+        }
+    }
+
+    pub fn options(&self) -> TrainOptions {
+        TrainOptions {
+            size: self.size,
+            features: self.features(),
+            forest: ForestParams {
+                n_trees: self.trees,
+                max_depth: self.max_depth,
+                min_samples_leaf: self.min_samples_leaf,
+                max_features: self.max_features,
+                max_leaves: self.max_leaves,
+                bootstrap: true,
+                max_samples: self.max_samples,
+                class_weight: if self.class_weight_power > 0.0 {
+                    ClassWeight::Balanced {
+                        power: self.class_weight_power,
+                    }
+                } else {
+                    ClassWeight::None
+                },
+                oob: self.oob,
+                seed: self.seed,
+            },
+            size_budget: self.size_budget,
+            context_stages: self.context_stages,
+            context_folds: self.context_folds,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Where to write the model.
+    #[arg(short, long, default_value = "out/model.ff")]
+    pub output: PathBuf,
+    /// Also evaluate on the test photos and write report.json and plots next to the model.
+    #[arg(long)]
+    pub eval: bool,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Write the JSON report here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Folder for plots (PR curves, importances, overlays); default: next to the JSON.
+    #[arg(long)]
+    pub plots: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct GridArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Base settings; the grid overrides trees, max depth and HOG cell.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[arg(long, value_delimiter = ',', default_value = "10,30")]
+    pub grid_trees: Vec<usize>,
+    /// Depths to try; 0 means no limit.
+    #[arg(long, value_delimiter = ',', default_value = "0,15")]
+    pub grid_depth: Vec<usize>,
+    /// Single-scale HOG cells to try (default: keep the base --hog-cell setting).
+    #[arg(long, value_delimiter = ',')]
+    pub grid_hog_cell: Vec<u32>,
+    /// Leaf budgets per tree to try; 0 means none.
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub grid_max_leaves: Vec<usize>,
+    /// Class-weight powers to try (0 = unweighted, 1 = balanced).
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub grid_class_weight_power: Vec<f32>,
+    #[arg(long, default_value_t = 3)]
+    pub folds: usize,
+    /// Refit the best setting on all training photos and write it here.
+    #[arg(short, long, default_value = "out/grid-best.ff")]
+    pub output: PathBuf,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct SegmentArgs {
+    /// Photos to label (PNG or JPEG).
+    #[arg(required = true)]
+    pub photos: Vec<PathBuf>,
+    #[arg(long, short, default_value = "web/models/faceforest.model")]
+    pub model: PathBuf,
+    #[arg(short, long, default_value = "out/segment")]
+    pub output: PathBuf,
+    /// Overlay opacity, 0–1.
+    #[arg(long, default_value_t = 0.5)]
+    pub opacity: f32,
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    pub model: PathBuf,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct LabelsArgs {
+    #[arg(long, env = "FASSEG_DIR", default_value = "../shared/fasseg")]
+    pub fasseg: PathBuf,
+    #[arg(long, default_value = "frontal02")]
+    pub dataset: String,
+    /// Write label images of both methods and their differences here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[arg(short, long, default_value = "bench-out/features")]
+    pub output: PathBuf,
+}
+
+#[derive(Args)]
+pub struct FitNpyArgs {
+    /// Folder written by `export`.
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Write test probabilities (float32 .npy, n × 8) here.
+    #[arg(long)]
+    pub probs: PathBuf,
+    /// Write the model here.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ScoreArgs {
+    /// Folder written by `export`.
+    pub dir: PathBuf,
+    /// Probabilities (.npy, n_test × 8 in class order).
+    pub probs: PathBuf,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}

@@ -1,0 +1,110 @@
+use crate::args::GridArgs;
+use crate::progress::bar;
+use crate::CliResult;
+use faceforest::dataset::fasseg;
+use faceforest::features::HogConfig;
+use faceforest::forest::ClassWeight;
+use faceforest::pipeline::{cross_validate, train_model};
+use serde_json::json;
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0).max(1.0);
+    (m, var.sqrt())
+}
+
+pub fn run(a: GridArgs) -> CliResult {
+    let photos = fasseg::standard_train(&a.data.fasseg, a.data.labels.into())?;
+    let base = a.model.options();
+    let mut grid = Vec::new();
+    // 0 stands for "the base features' HOG" when no HOG grid is given.
+    let hog_cells = if a.grid_hog_cell.is_empty() {
+        vec![u32::MAX]
+    } else {
+        a.grid_hog_cell.clone()
+    };
+    for &t in &a.grid_trees {
+        for &d in &a.grid_depth {
+            for &c in &hog_cells {
+                for &l in &a.grid_max_leaves {
+                    for &w in &a.grid_class_weight_power {
+                        let mut o = base.clone();
+                        o.forest.n_trees = t;
+                        o.forest.max_depth = (d > 0).then_some(d);
+                        o.forest.max_leaves = (l > 0).then_some(l);
+                        o.forest.class_weight = if w > 0.0 {
+                            ClassWeight::Balanced { power: w }
+                        } else {
+                            ClassWeight::None
+                        };
+                        o.features.hog = if c == u32::MAX {
+                            base.features.hog.clone()
+                        } else if c > 0 {
+                            vec![HogConfig {
+                                cell: c,
+                                orientations: a.model.hog_orientations,
+                                colour: a.model.hog_colour,
+                            }]
+                        } else {
+                            vec![]
+                        };
+                        grid.push(((t, d, c, l, w), o));
+                    }
+                }
+            }
+        }
+    }
+    let total_trees: usize = grid.iter().map(|(_, o)| o.total_trees() * a.folds).sum();
+    eprintln!(
+        "{} settings × {} folds (split by photo) on {} training photos; the test photos are not used",
+        grid.len(),
+        a.folds,
+        photos.len()
+    );
+    let pb = bar(total_trees as u64, "trees");
+    let mut rows = Vec::new();
+    for ((t, d, c, l, w), o) in &grid {
+        let folds = cross_validate(&photos, o, a.folds, a.model.seed, &|| pb.inc(1))?;
+        let acc: Vec<f64> = folds.iter().map(|e| e.honest.accuracy).collect();
+        let f1: Vec<f64> = folds.iter().map(|e| e.honest.macro_f1).collect();
+        let (am, asd) = mean_std(&acc);
+        let (fm, fsd) = mean_std(&f1);
+        let c = if *c == u32::MAX {
+            a.model.hog_cell.first().copied().unwrap_or(0)
+        } else {
+            *c
+        };
+        let line = format!(
+            "trees {t:>3} depth {:>4} hog cell {c:>2} max leaves {l:>6} class weight {w:.2}: honest accuracy {am:.4} ± {asd:.4}, macro-F1 {fm:.4} ± {fsd:.4}",
+            if *d == 0 { "none".to_string() } else { d.to_string() }
+        );
+        // println on a hidden bar (no terminal) would drop the line.
+        pb.suspend(|| eprintln!("{line}"));
+        rows.push((json!({"trees": t, "max_depth": d, "hog_cell": c, "max_leaves": l, "class_weight_power": w, "accuracy_mean": am, "accuracy_std": asd,
+                          "macro_f1_mean": fm, "macro_f1_std": fsd, "fold_accuracy": acc, "fold_macro_f1": f1}), fm, o.clone()));
+    }
+    pb.finish_and_clear();
+    // Select by mean cross-validated macro-F1: accuracy alone is dominated by skin and hair.
+    let best = rows.iter().max_by(|x, y| x.1.total_cmp(&y.1)).unwrap();
+    eprintln!("best by cross-validated macro-F1: {}", best.0);
+    let pb = bar(best.2.total_trees() as u64, "refit");
+    let (mut model, _) = train_model(&photos, &best.2, &|| pb.inc(1))?;
+    pb.finish_and_clear();
+    model
+        .notes
+        .push(("grid_search_best".into(), best.0.to_string()));
+    if let Some(d) = a.output.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    std::fs::write(&a.output, model.to_bytes())?;
+    eprintln!(
+        "refit on all {} training photos -> {}",
+        photos.len(),
+        a.output.display()
+    );
+    if let Some(j) = a.json {
+        let out = json!({"folds": a.folds, "results": rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(), "best": best.0});
+        std::fs::write(j, serde_json::to_string_pretty(&out)?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! From a detected face box to the FASSEG framing, and back.
+
+use crate::detect::FaceBox;
+use crate::error::FrameError;
+use image::{imageops, RgbImage};
+
+/// The crop's shape. FASSEG photos are all 512 px tall; frontal02 widths are
+/// 294-454 px (70 photos, 51 of them 370 px; mean 371.5 on test), multipose01
+/// 385-425 px. 363:512 is the nominal frontal aspect; on the framing benchmark a
+/// 370- or 400-wide crop did slightly worse (honest accuracy -0.1 and -0.3 points).
+pub const TRAIN_WIDTH: u32 = 363;
+pub const TRAIN_HEIGHT: u32 = 512;
+/// Crop width / height.
+pub const CROP_ASPECT: f32 = TRAIN_WIDTH as f32 / TRAIN_HEIGHT as f32;
+
+// The framing constants, in units of the detected (square) box side `s`.
+//
+// Measured with `cargo run --release -p faceforest-frame --example fit_framing --
+// --model web/models/seeta_fd_frontal_v1.0.bin`: rustface with
+// DetectOptions::default() (step 4, pyramid factor 0.8, score threshold 2.0) on
+// every photo of frontal02/train (20), frontal02/test (50) and multipose01 poses
+// 0, +15, -15 (42): 112 photos, a face found in all (one box each, except
+// frontal02/test/3 with two; the largest was used). For each photo the photo
+// rectangle was expressed relative to its box side s: H / s and (photo centre -
+// box centre) / s. The height, not the width, is the scale reference because
+// multipose01 photos are 385-425 px wide but all 512 px tall; the crop width
+// follows from the 363:512 training aspect. Means over the 112 photos (sd, median):
+//   H / s                      1.535  (sd 0.156, median 1.542)   frontal02 train 1.518, test 1.546, multipose 1.529
+//   (photo cx - box cx) / s   -0.020  (sd 0.044, median -0.022)
+//   (photo cy - box cy) / s   -0.122  (sd 0.056, median -0.125)
+// The detected box as a fraction of the photo: x 0.084, y 0.249, w 0.867 (of W),
+// h 0.659 (of H). This agrees with the shared note's frontal02-only measurement
+// (crop height 1.532 s; its left/top offsets give centre dx -0.026 s, dy -0.114 s).
+/// Crop height in detected-box sides.
+pub const CROP_HEIGHT: f32 = 1.535;
+/// Crop centre minus box centre, horizontally, in box sides.
+pub const CROP_CENTRE_DX: f32 = -0.020;
+/// Crop centre minus box centre, vertically, in box sides (positive = down).
+pub const CROP_CENTRE_DY: f32 = -0.122;
+
+/// Extra scale applied to the measured framing in [`ideal_crop`] / [`crop_for`].
+///
+/// FASSEG's own framing varies from photo to photo (H / s has sd 0.156, about 10%),
+/// and the two ways of getting it wrong are not equal: a crop smaller than the
+/// photo loses everything outside it (pasted back as background: on frontal02 test
+/// 15-30% of a photo's pixels, half of them hair or skin), while a slightly larger
+/// crop only makes the face a little smaller than in training, which the forest
+/// tolerates. Tuned on the *training* photos (frontal02/train + multipose01 0/±15
+/// pasted into 1280×720 canvases, `measure_framing --photos train --scales ...`):
+/// honest accuracy 0.854 at ×1.0, 0.873 ×1.05, 0.884 ×1.1, 0.887 ×1.15 (best),
+/// 0.886 ×1.2, 0.874 ×1.3.
+pub const CROP_MARGIN: f32 = 1.15;
+
+/// A crop rectangle in an image's pixels. It may overhang the image (negative
+/// `x`/`y`, or extending past the right/bottom edge).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CropRect {
+    pub x: i32,
+    pub y: i32,
+    pub w: u32,
+    pub h: u32,
+}
+
+impl CropRect {
+    /// The same crop scaled by `f` about its centre (aspect kept).
+    pub fn scaled(&self, f: f32) -> CropRect {
+        let (cx, cy) = (
+            self.x as f32 + self.w as f32 / 2.0,
+            self.y as f32 + self.h as f32 / 2.0,
+        );
+        let w = (self.w as f32 * f).round().max(1.0);
+        let h = (self.h as f32 * f).round().max(1.0);
+        CropRect {
+            x: (cx - w / 2.0).round() as i32,
+            y: (cy - h / 2.0).round() as i32,
+            w: w as u32,
+            h: h as u32,
+        }
+    }
+
+    /// Whether any part of the crop lies outside a `img_w`×`img_h` image.
+    pub fn overhangs(&self, img_w: u32, img_h: u32) -> bool {
+        self.x < 0
+            || self.y < 0
+            || self.x as i64 + self.w as i64 > img_w as i64
+            || self.y as i64 + self.h as i64 > img_h as i64
+    }
+}
+
+/// What to do where the crop leaves the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Overhang {
+    /// Keep the crop where the face puts it and fill outside pixels by repeating
+    /// the nearest edge pixel. The face keeps its trained position and scale and
+    /// the fill looks like a continuation of the background. On the framing
+    /// benchmark (`examples/measure_framing.rs`, 50 test photos in 1280×720
+    /// canvases, 16 crops overhanging) honest accuracy was 0.8903 for `PadEdge`,
+    /// 0.8900 `PadBlack`, 0.8882 `Shift` (which moves the face off its trained
+    /// position).
+    #[default]
+    PadEdge,
+    /// Keep the crop where it is and fill outside pixels with black.
+    PadBlack,
+    /// Slide the crop back inside the image (same size, so the face moves off
+    /// centre); along an axis where the crop is larger than the image it is
+    /// centred and the rest padded by edge repetition.
+    Shift,
+}
+
+/// The crop to segment around a face, wherever it falls (may overhang): the
+/// measured training framing enlarged by [`CROP_MARGIN`].
+pub fn ideal_crop(face: &FaceBox) -> CropRect {
+    framing(face, CROP_MARGIN)
+}
+
+/// The measured FASSEG framing around a face (no margin): on a FASSEG photo this
+/// is, on average, the photo itself.
+pub fn training_framing(face: &FaceBox) -> CropRect {
+    framing(face, 1.0)
+}
+
+fn framing(face: &FaceBox, margin: f32) -> CropRect {
+    let s = face.side().max(1.0);
+    let (bcx, bcy) = face.centre();
+    let cx = bcx + CROP_CENTRE_DX * s;
+    let cy = bcy + CROP_CENTRE_DY * s;
+    let h = (CROP_HEIGHT * margin * s).round().max(2.0);
+    let w = (h * CROP_ASPECT).round().max(1.0);
+    CropRect {
+        x: (cx - w / 2.0).round() as i32,
+        y: (cy - h / 2.0).round() as i32,
+        w: w as u32,
+        h: h as u32,
+    }
+}
+
+/// The crop to segment for `face` in a `img_w`×`img_h` image, with the default
+/// overhang policy ([`Overhang::PadEdge`]: the crop is returned as is).
+pub fn crop_for(face: &FaceBox, img_w: u32, img_h: u32) -> CropRect {
+    crop_for_with(face, img_w, img_h, Overhang::default())
+}
+
+/// [`crop_for`] with an explicit overhang policy.
+pub fn crop_for_with(face: &FaceBox, img_w: u32, img_h: u32, overhang: Overhang) -> CropRect {
+    let c = ideal_crop(face);
+    if overhang == Overhang::Shift {
+        shift_inside(&c, img_w, img_h)
+    } else {
+        c
+    }
+}
+
+/// Slides a crop (same size) inside a `img_w`×`img_h` image; along an axis where it
+/// is larger than the image it is centred.
+pub fn shift_inside(c: &CropRect, img_w: u32, img_h: u32) -> CropRect {
+    CropRect {
+        x: shift_into(c.x, c.w, img_w),
+        y: shift_into(c.y, c.h, img_h),
+        ..*c
+    }
+}
+
+fn shift_into(start: i32, len: u32, limit: u32) -> i32 {
+    if len >= limit {
+        -(((len - limit) / 2) as i32)
+    } else {
+        start.clamp(0, (limit - len) as i32)
+    }
+}
+
+/// Cuts `crop` out of `img`, filling pixels outside the image per `overhang`
+/// (`Shift` behaves as `PadEdge` for whatever still overhangs), and resizes it
+/// (bilinear) to at most `max_height` rows, keeping the crop's aspect. Returns the
+/// crop image; its size may differ from the crop's, see [`paste_labels_scaled`].
+pub fn extract_crop(
+    img: &RgbImage,
+    crop: &CropRect,
+    overhang: Overhang,
+    max_height: Option<u32>,
+) -> RgbImage {
+    let (iw, ih) = (img.width() as i64, img.height() as i64);
+    let mut out = RgbImage::new(crop.w.max(1), crop.h.max(1));
+    let black = overhang == Overhang::PadBlack;
+    for y in 0..out.height() {
+        let sy = crop.y as i64 + y as i64;
+        let y_in = (0..ih).contains(&sy);
+        let cy = sy.clamp(0, ih - 1) as u32;
+        for x in 0..out.width() {
+            let sx = crop.x as i64 + x as i64;
+            if black && !(y_in && (0..iw).contains(&sx)) {
+                continue;
+            }
+            let cx = sx.clamp(0, iw - 1) as u32;
+            out.put_pixel(x, y, *img.get_pixel(cx, cy));
+        }
+    }
+    match max_height {
+        Some(mh) if mh >= 1 && out.height() > mh => {
+            let nh = mh;
+            let nw = ((out.width() as f64 * mh as f64 / out.height() as f64).round() as u32).max(1);
+            imageops::resize(&out, nw, nh, imageops::FilterType::Triangle)
+        }
+        _ => out,
+    }
+}
+
+/// Labels for the whole `img_w`×`img_h` image from labels of the crop at the
+/// crop's own size (`crop.w*crop.h`, row-major). Outside the crop: 0 (background).
+pub fn paste_labels(
+    crop: &CropRect,
+    crop_labels: &[u8],
+    img_w: u32,
+    img_h: u32,
+) -> Result<Vec<u8>, FrameError> {
+    paste_labels_scaled(crop, crop_labels, crop.w, crop.h, img_w, img_h)
+}
+
+/// [`paste_labels`] for labels computed at another size (`labels_w`×`labels_h`,
+/// e.g. from a downscaled crop): each image pixel inside the crop takes the
+/// nearest label.
+pub fn paste_labels_scaled(
+    crop: &CropRect,
+    labels: &[u8],
+    labels_w: u32,
+    labels_h: u32,
+    img_w: u32,
+    img_h: u32,
+) -> Result<Vec<u8>, FrameError> {
+    if labels.len() as u64 != labels_w as u64 * labels_h as u64 || labels.is_empty() {
+        return Err(FrameError::Labels(format!(
+            "{} labels given for a {labels_w}×{labels_h} crop",
+            labels.len()
+        )));
+    }
+    if crop.w == 0 || crop.h == 0 {
+        return Err(FrameError::Labels("the crop is empty".into()));
+    }
+    let mut out = vec![0u8; img_w as usize * img_h as usize];
+    let x0 = crop.x.max(0) as i64;
+    let y0 = crop.y.max(0) as i64;
+    let x1 = (crop.x as i64 + crop.w as i64).min(img_w as i64);
+    let y1 = (crop.y as i64 + crop.h as i64).min(img_h as i64);
+    if x0 >= x1 || y0 >= y1 {
+        return Ok(out);
+    }
+    let fx = labels_w as f64 / crop.w as f64;
+    let fy = labels_h as f64 / crop.h as f64;
+    let lx: Vec<usize> = (x0..x1)
+        .map(|x| ((((x - crop.x as i64) as f64 + 0.5) * fx) as usize).min(labels_w as usize - 1))
+        .collect();
+    for y in y0..y1 {
+        let ly = ((((y - crop.y as i64) as f64 + 0.5) * fy) as usize).min(labels_h as usize - 1);
+        let src = &labels[ly * labels_w as usize..(ly + 1) * labels_w as usize];
+        let dst = &mut out[y as usize * img_w as usize..(y as usize + 1) * img_w as usize];
+        for (x, &l) in (x0..x1).zip(&lx) {
+            dst[x as usize] = src[l];
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn face(x: f32, y: f32, s: f32) -> FaceBox {
+        FaceBox {
+            x,
+            y,
+            w: s,
+            h: s,
+            score: 5.0,
+        }
+    }
+
+    #[test]
+    fn crop_has_training_aspect_and_is_centred_on_the_face() {
+        let f = face(400.0, 200.0, 200.0);
+        let c = crop_for(&f, 1280, 720);
+        assert!((c.h as f32 - CROP_HEIGHT * CROP_MARGIN * 200.0).abs() <= 1.0);
+        assert!(
+            ((c.w as f32 / c.h as f32) - CROP_ASPECT).abs() < 0.01,
+            "{c:?}"
+        );
+        let (cx, cy) = (c.x as f32 + c.w as f32 / 2.0, c.y as f32 + c.h as f32 / 2.0);
+        assert!(
+            (cx - (500.0 + CROP_CENTRE_DX * 200.0)).abs() <= 1.0,
+            "{c:?}"
+        );
+        assert!(
+            (cy - (300.0 + CROP_CENTRE_DY * 200.0)).abs() <= 1.0,
+            "{c:?}"
+        );
+        assert!(!c.overhangs(1280, 720));
+        // The crop scales with the box.
+        let c2 = crop_for(&face(400.0, 200.0, 100.0), 1280, 720);
+        assert!((c2.h as f32 * 2.0 - c.h as f32).abs() <= 2.0);
+    }
+
+    #[test]
+    fn inverse_of_fasseg_framing() {
+        // A box where the detector puts it on a 363x512 FASSEG photo gives back about
+        // that photo: box side 512/CROP_HEIGHT, centred (minus the measured offsets).
+        let s = 512.0 / CROP_HEIGHT;
+        let f = face(
+            181.5 - s / 2.0 - CROP_CENTRE_DX * s,
+            256.0 - s / 2.0 - CROP_CENTRE_DY * s,
+            s,
+        );
+        let c = training_framing(&f);
+        assert!(
+            c.x.abs() <= 1
+                && c.y.abs() <= 1
+                && (c.w as i32 - 363).abs() <= 1
+                && (c.h as i32 - 512).abs() <= 1,
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn overhang_policies() {
+        let f = face(-50.0, -40.0, 200.0);
+        let pad = crop_for_with(&f, 640, 480, Overhang::PadEdge);
+        assert!(pad.x < 0 && pad.y < 0 && pad.overhangs(640, 480));
+        assert_eq!(crop_for(&f, 640, 480), pad);
+        let shifted = crop_for_with(&f, 640, 480, Overhang::Shift);
+        assert_eq!(
+            (shifted.x, shifted.y, shifted.w, shifted.h),
+            (0, 0, pad.w, pad.h)
+        );
+        // Larger than the image along y: centred.
+        let big = crop_for_with(&face(100.0, 100.0, 300.0), 640, 480, Overhang::Shift);
+        assert!(big.h > 480);
+        assert_eq!(big.y, -(((big.h - 480) / 2) as i32));
+        // Right/bottom edges.
+        let br = crop_for_with(&face(600.0, 400.0, 100.0), 640, 480, Overhang::Shift);
+        assert_eq!((br.x + br.w as i32, br.y + br.h as i32), (640, 480));
+    }
+
+    fn test_image() -> RgbImage {
+        RgbImage::from_fn(4, 3, |x, y| image::Rgb([x as u8 * 10, y as u8 * 10, 7]))
+    }
+
+    #[test]
+    fn extract_pads_edge_or_black() {
+        let img = test_image();
+        let crop = CropRect {
+            x: -1,
+            y: -1,
+            w: 3,
+            h: 3,
+        };
+        let e = extract_crop(&img, &crop, Overhang::PadEdge, None);
+        assert_eq!(e.dimensions(), (3, 3));
+        assert_eq!(e.get_pixel(0, 0).0, [0, 0, 7]); // repeated corner
+        assert_eq!(e.get_pixel(2, 0).0, [10, 0, 7]); // repeated top row
+        assert_eq!(e.get_pixel(2, 2).0, [10, 10, 7]); // inside
+        let b = extract_crop(&img, &crop, Overhang::PadBlack, None);
+        assert_eq!(b.get_pixel(0, 0).0, [0, 0, 0]);
+        assert_eq!(b.get_pixel(2, 0).0, [0, 0, 0]);
+        assert_eq!(b.get_pixel(2, 2).0, [10, 10, 7]);
+        let inside = extract_crop(
+            &img,
+            &CropRect {
+                x: 1,
+                y: 1,
+                w: 3,
+                h: 2,
+            },
+            Overhang::PadBlack,
+            None,
+        );
+        assert_eq!(inside.get_pixel(2, 1).0, [30, 20, 7]);
+        let small = extract_crop(
+            &RgbImage::new(100, 100),
+            &CropRect {
+                x: 0,
+                y: 0,
+                w: 50,
+                h: 80,
+            },
+            Overhang::PadEdge,
+            Some(40),
+        );
+        assert_eq!(small.dimensions(), (25, 40));
+    }
+
+    #[test]
+    fn paste_back_places_labels_and_zeroes_the_rest() {
+        let crop = CropRect {
+            x: -1,
+            y: 1,
+            w: 3,
+            h: 2,
+        };
+        let labels = [1, 2, 3, 4, 5, 6];
+        let full = paste_labels(&crop, &labels, 4, 4).unwrap();
+        #[rustfmt::skip]
+        assert_eq!(full, vec![
+            0, 0, 0, 0,
+            2, 3, 0, 0,
+            5, 6, 0, 0,
+            0, 0, 0, 0,
+        ]);
+        // Half-resolution labels cover the crop by nearest neighbour.
+        let crop = CropRect {
+            x: 1,
+            y: 0,
+            w: 2,
+            h: 2,
+        };
+        let full = paste_labels_scaled(&crop, &[6], 1, 1, 3, 2).unwrap();
+        assert_eq!(full, vec![0, 6, 6, 0, 6, 6]);
+        // Crop fully outside: all background.
+        let full = paste_labels(
+            &CropRect {
+                x: 10,
+                y: 10,
+                w: 1,
+                h: 1,
+            },
+            &[3],
+            4,
+            4,
+        )
+        .unwrap();
+        assert!(full.iter().all(|&l| l == 0));
+        assert!(paste_labels(&crop, &[1, 2, 3], 3, 2).is_err());
+    }
+
+    #[test]
+    fn extract_then_paste_is_identity_inside() {
+        // Labels derived from crop pixels map back onto the same image pixels.
+        let img = RgbImage::from_fn(9, 7, |x, y| image::Rgb([(x + 10 * y) as u8, 0, 0]));
+        let crop = CropRect {
+            x: 2,
+            y: -2,
+            w: 5,
+            h: 6,
+        };
+        let c = extract_crop(&img, &crop, Overhang::PadEdge, None);
+        let labels: Vec<u8> = c.pixels().map(|p| p.0[0]).collect();
+        let back = paste_labels(&crop, &labels, 9, 7).unwrap();
+        for y in 0..7u32 {
+            for x in 0..9u32 {
+                let inside = (2..7).contains(&x) && y < 4;
+                let want = if inside { img.get_pixel(x, y).0[0] } else { 0 };
+                assert_eq!(back[(y * 9 + x) as usize], want, "({x},{y})");
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Face framing for faceforest: find the face in a photo and derive the crop the
+//! segmenter expects.
+//!
+//! The forest was trained on FASSEG photos, which are tight, centred 363×512 crops
+//! of a face, and it leans on pixel location. A selfie or webcam frame must therefore
+//! be cropped to that framing before segmenting, and the labels pasted back:
+//!
+//! ```text
+//! FaceDetector::detect  ->  crop_for  ->  extract_crop  ->  Segmenter::segment  ->  paste_labels
+//! ```
+//!
+//! [`segment_framed`] does the last three steps in one call. [`BoxTracker`] /
+//! [`smooth_box`] steady the box from frame to frame for webcam tracking.
+//!
+//! Everything here is wasm-compatible: the detector model is read from bytes (the
+//! browser has no file system) and rustface's `rayon` feature is off.
+
+mod crop;
+mod detect;
+mod error;
+mod segment;
+mod smooth;
+
+pub use crop::{
+    crop_for, crop_for_with, extract_crop, ideal_crop, paste_labels, paste_labels_scaled,
+    shift_inside, CropRect, Overhang,
+};
+pub use crop::{
+    training_framing, CROP_ASPECT, CROP_CENTRE_DX, CROP_CENTRE_DY, CROP_HEIGHT, CROP_MARGIN,
+    TRAIN_HEIGHT, TRAIN_WIDTH,
+};
+pub use detect::{rgb_to_gray, DetectOptions, FaceBox, FaceDetector};
+pub use error::FrameError;
+pub use segment::{segment_framed, FramedSegmentation};
+pub use smooth::{smooth_box, BoxTracker, SmoothParams};

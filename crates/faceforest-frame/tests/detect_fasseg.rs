@@ -1,0 +1,135 @@
+//! Detection and framing on real FASSEG photos. Skips (with a message on stderr,
+//! visible with `--nocapture` and in the test's captured output) when the data or
+//! the detector model cannot be found.
+
+use faceforest_frame::{crop_for, training_framing, CropRect, DetectOptions, FaceDetector};
+use std::path::PathBuf;
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `FACE_MODEL`, else web/models/ (scripts/fetch-face-model.sh), else cargo's
+/// registry copy of the rustface crate.
+fn model_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("FACE_MODEL") {
+        return Some(PathBuf::from(p));
+    }
+    let local = workspace_root().join("web/models/seeta_fd_frontal_v1.0.bin");
+    if local.is_file() {
+        return Some(local);
+    }
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    for reg in std::fs::read_dir(home.join("registry/src")).ok()?.flatten() {
+        let p = reg
+            .path()
+            .join("rustface-0.1.7/model/seeta_fd_frontal_v1.0.bin");
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+fn fasseg_dir() -> PathBuf {
+    std::env::var_os("FASSEG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/fasseg"))
+}
+
+fn setup() -> Option<(FaceDetector, PathBuf)> {
+    let Some(model) = model_path() else {
+        eprintln!("SKIPPED: face detector model not found (run scripts/fetch-face-model.sh or set FACE_MODEL)");
+        return None;
+    };
+    let data = fasseg_dir();
+    if !data.join("frontal02").is_dir() {
+        eprintln!(
+            "SKIPPED: FASSEG not found at {} (set FASSEG_DIR)",
+            data.display()
+        );
+        return None;
+    }
+    let bytes = std::fs::read(&model).expect("read model");
+    Some((
+        FaceDetector::from_model_bytes(&bytes).expect("model parses"),
+        data,
+    ))
+}
+
+#[test]
+fn finds_exactly_one_face_inside_a_fasseg_photo() {
+    let Some((det, data)) = setup() else { return };
+    for name in ["1.png", "7.png", "23.png"] {
+        let path = data.join("frontal02/test/rgb").join(name);
+        let img = faceforest::dataset::fasseg::read_rgb(&path).unwrap();
+        let faces = det.detect(&img, &DetectOptions::default());
+        assert_eq!(faces.len(), 1, "{name}: {faces:?}");
+        let f = faces[0];
+        let (w, h) = (img.width() as f32, img.height() as f32);
+        // The box lies inside the photo and is face-sized. rustface's square box can
+        // poke out of these tight crops by a few pixels (1.png: 354 px wide, box
+        // x 12..364), so allow 4% of the width.
+        let slack = 0.04 * w;
+        assert!(
+            f.x >= -slack && f.y >= -slack && f.x + f.w <= w + slack && f.y + f.h <= h + slack,
+            "{name}: {f:?}"
+        );
+        assert!(f.h > 0.4 * h && f.h < 0.9 * h, "{name}: {f:?}");
+    }
+}
+
+#[test]
+fn framing_recovers_the_fasseg_crop() {
+    // Pasted into a larger canvas, the derived crop should be about the photo itself.
+    let Some((det, data)) = setup() else { return };
+    let img =
+        faceforest::dataset::fasseg::read_rgb(&data.join("frontal02/test/rgb/5.png")).unwrap();
+    let mut canvas = image::RgbImage::from_pixel(900, 700, image::Rgb([90, 120, 60]));
+    image::imageops::replace(&mut canvas, &img, 300, 100);
+    let faces = det.detect(&canvas, &DetectOptions::default());
+    assert!(!faces.is_empty());
+    let photo = (
+        300.0,
+        100.0,
+        300.0 + img.width() as f64,
+        100.0 + img.height() as f64,
+    );
+    let t = training_framing(&faces[0]);
+    let iou = overlap(&t, photo) / union(&t, photo);
+    assert!(
+        iou > 0.8,
+        "training framing {t:?} vs photo at (300,100): IoU {iou:.3}"
+    );
+    // The crop actually used (with the margin) holds nearly all of the photo.
+    let c = crop_for(&faces[0], canvas.width(), canvas.height());
+    let covered = overlap(&c, photo) / (img.width() as f64 * img.height() as f64);
+    assert!(
+        covered > 0.95,
+        "crop {c:?} covers {covered:.3} of the photo"
+    );
+}
+
+fn overlap(c: &CropRect, (px0, py0, px1, py1): (f64, f64, f64, f64)) -> f64 {
+    let (cx0, cy0) = (c.x as f64, c.y as f64);
+    let (cx1, cy1) = (cx0 + c.w as f64, cy0 + c.h as f64);
+    (px1.min(cx1) - px0.max(cx0)).max(0.0) * (py1.min(cy1) - py0.max(cy0)).max(0.0)
+}
+
+fn union(c: &CropRect, p: (f64, f64, f64, f64)) -> f64 {
+    (p.2 - p.0) * (p.3 - p.1) + c.w as f64 * c.h as f64 - overlap(c, p)
+}
+
+#[test]
+fn no_face_in_noise() {
+    let Some((det, _)) = setup() else { return };
+    let mut s = 12345u32;
+    let img = image::RgbImage::from_fn(320, 240, |_, _| {
+        s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+        let v = (s >> 24) as u8;
+        image::Rgb([v, v, v])
+    });
+    assert!(det.detect(&img, &DetectOptions::default()).is_empty());
+}

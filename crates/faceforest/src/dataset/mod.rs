@@ -1,0 +1,3 @@
+//! Reading datasets from disk (native only).
+
+pub mod fasseg;

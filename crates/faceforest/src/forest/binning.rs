@@ -1,0 +1,238 @@
+//! Quantisation: each feature gets at most 255 edges (256 bins). A value's bin is the
+//! number of edges strictly below it, so "bin ≤ b" is exactly "value ≤ edges[b]":
+//! the model keeps the edges and inference quantises identically to training.
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+pub const MAX_BINS: usize = 256;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bins {
+    pub edges: Vec<Vec<f32>>,
+}
+
+impl Bins {
+    /// Fits edges per feature from `planes` (`n_features × n`). Features with at most
+    /// 256 distinct values (RGB, location) are binned exactly; others at quantiles
+    /// of a deterministic sample of up to `sample` values.
+    pub fn fit(planes: ArrayView2<f32>, sample: usize) -> Bins {
+        let n = planes.ncols();
+        let step = (n / sample.max(1)).max(1);
+        let edges = planes
+            .rows()
+            .into_iter()
+            .map(|row| {
+                let mut v: Vec<f32> = row
+                    .iter()
+                    .step_by(step)
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .collect();
+                v.sort_by(f32::total_cmp);
+                let mut distinct = v.clone();
+                distinct.dedup();
+                if distinct.len() <= MAX_BINS {
+                    return distinct.windows(2).map(|w| midpoint(w[0], w[1])).collect();
+                }
+                let mut edges: Vec<f32> = Vec::with_capacity(MAX_BINS - 1);
+                for q in 1..MAX_BINS {
+                    let i = (q * v.len() / MAX_BINS).min(v.len() - 1);
+                    // Edge between v[i] and the next larger value, so equal values share a bin.
+                    let lo = v[i];
+                    let next = v[i..].iter().copied().find(|&x| x > lo);
+                    if let Some(hi) = next {
+                        let e = midpoint(lo, hi);
+                        if edges.last().is_none_or(|&l| e > l) {
+                            edges.push(e);
+                        }
+                    }
+                }
+                edges
+            })
+            .collect();
+        Bins { edges }
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.edges.len()
+    }
+
+    #[inline]
+    pub fn bin(&self, feature: usize, x: f32) -> u8 {
+        bin_of(&self.edges[feature], x)
+    }
+
+    /// Quantises `planes` (`n_features × n`) into row-major `n × n_features` bytes.
+    pub fn transform(&self, planes: ArrayView2<f32>) -> Vec<u8> {
+        let (f, n) = planes.dim();
+        let mut out = vec![0u8; n * f];
+        for (j, row) in planes.rows().into_iter().enumerate() {
+            let edges = &self.edges[j];
+            for (i, &x) in row.iter().enumerate() {
+                out[i * f + j] = bin_of(edges, x);
+            }
+        }
+        out
+    }
+
+    /// The value a bin threshold stands for (for reports and raw-value export).
+    pub fn threshold_value(&self, feature: usize, bin: u8) -> f32 {
+        self.edges[feature]
+            .get(bin as usize)
+            .copied()
+            .unwrap_or(f32::INFINITY)
+    }
+}
+
+/// A lookup table over a feature's range that lands within an edge or two of the
+/// answer, then steps to it exactly: the same bins as [`bin_of`], without a binary
+/// search per value (the context stage quantises ~140 features per pixel).
+#[derive(Clone, Debug)]
+pub struct BinLut {
+    lo: f32,
+    scale: f32,
+    lut: Vec<u8>,
+}
+
+const LUT_SIZE: usize = 2048;
+
+impl BinLut {
+    pub fn new(edges: &[f32]) -> BinLut {
+        let (lo, hi) = match (edges.first(), edges.last()) {
+            (Some(&lo), Some(&hi)) if hi > lo && (hi - lo).is_finite() => (lo, hi),
+            _ => {
+                return BinLut {
+                    lo: 0.0,
+                    scale: 0.0,
+                    lut: vec![],
+                }
+            }
+        };
+        let scale = LUT_SIZE as f32 / (hi - lo);
+        let lut = (0..LUT_SIZE)
+            .map(|b| bin_of(edges, lo + b as f32 / scale))
+            .collect();
+        BinLut { lo, scale, lut }
+    }
+
+    #[inline]
+    pub fn bin(&self, edges: &[f32], x: f32) -> u8 {
+        if self.lut.is_empty() || x.is_nan() {
+            return bin_of(edges, x);
+        }
+        let t = (x - self.lo) * self.scale;
+        let mut b = if t <= 0.0 {
+            0
+        } else if t >= (LUT_SIZE - 1) as f32 {
+            self.lut[LUT_SIZE - 1] as usize
+        } else {
+            // Edges below x lie between this bucket's count and the next one's
+            // (dense quantiles can put many edges in one bucket: search them).
+            let i = t as usize;
+            let (a, z) = (
+                self.lut[i] as usize,
+                (self.lut[i + 1] as usize + 1).min(edges.len()),
+            );
+            a + edges[a..z].partition_point(|&e| e < x)
+        };
+        // Exact from here, whatever the rounding above: step forward, then back.
+        while b < edges.len() && edges[b] < x {
+            b += 1;
+        }
+        while b > 0 && edges[b - 1] >= x {
+            b -= 1;
+        }
+        b as u8
+    }
+}
+
+#[inline]
+pub fn bin_of(edges: &[f32], x: f32) -> u8 {
+    edges.partition_point(|&e| e < x) as u8
+}
+
+fn midpoint(a: f32, b: f32) -> f32 {
+    let m = a + (b - a) / 2.0;
+    // Guard against rounding onto b for neighbouring floats.
+    if m >= b {
+        a
+    } else {
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn integers_are_binned_exactly_and_round_trip() {
+        let data: Vec<f32> = (0..1000).map(|i| (i % 256) as f32).collect();
+        let planes = Array2::from_shape_vec((1, 1000), data.clone()).unwrap();
+        let bins = Bins::fit(planes.view(), 100_000);
+        assert_eq!(bins.edges[0].len(), 255);
+        for &x in &data {
+            let b = bins.bin(0, x);
+            assert_eq!(b as f32, x, "value {x} has its own bin");
+            // bin <= b  <=>  x <= edge[b]
+            if (b as usize) < bins.edges[0].len() {
+                assert!(x <= bins.threshold_value(0, b));
+            }
+            if b > 0 {
+                assert!(x > bins.threshold_value(0, b - 1));
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_table_bins_exactly_as_the_binary_search() {
+        let mut state = 1u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((state >> 33) as f32 / (1u64 << 31) as f32).powi(3) * 7.0 - 1.0
+        };
+        let data: Vec<f32> = (0..20_000).map(|_| next()).collect();
+        let planes = Array2::from_shape_vec((1, data.len()), data.clone()).unwrap();
+        let bins = Bins::fit(planes.view(), 100_000);
+        let lut = BinLut::new(&bins.edges[0]);
+        let probes = data
+            .iter()
+            .copied()
+            .chain(bins.edges[0].iter().copied())
+            .chain([-5.0, 9.0, f32::NAN, 0.0]);
+        for x in probes {
+            assert_eq!(
+                lut.bin(&bins.edges[0], x),
+                bin_of(&bins.edges[0], x),
+                "x = {x}"
+            );
+        }
+        assert_eq!(BinLut::new(&[]).bin(&[], 3.0), 0);
+        assert_eq!(BinLut::new(&[1.0]).bin(&[1.0], 3.0), 1);
+    }
+
+    #[test]
+    fn continuous_values_use_quantiles_and_preserve_order() {
+        let data: Vec<f32> = (0..50_000)
+            .map(|i| ((i * 7919) % 50_000) as f32 / 333.0)
+            .collect();
+        let planes = Array2::from_shape_vec((1, data.len()), data.clone()).unwrap();
+        let bins = Bins::fit(planes.view(), 100_000);
+        assert!(bins.edges[0].len() <= 255 && bins.edges[0].len() > 200);
+        assert!(bins.edges[0].windows(2).all(|w| w[0] < w[1]));
+        let q = bins.transform(planes.view());
+        for i in 0..data.len() {
+            for j in [0usize, 17, 4999] {
+                if data[i] < data[j] {
+                    assert!(q[i] <= q[j]);
+                }
+            }
+        }
+        // Roughly uniform occupancy.
+        let mut counts = [0usize; 256];
+        q.iter().for_each(|&b| counts[b as usize] += 1);
+        assert!(counts.iter().max().unwrap() < &600);
+    }
+}

@@ -1,0 +1,451 @@
+//! From labelled photos to a model, and from a model and labelled photos to a report.
+//! The CLI, the tests and the benchmarks all go through here.
+
+use crate::classes::{default_class_infos, Class, CLASS_NAMES, NUM_CLASSES, NUM_PHOTO_CLASSES};
+use crate::error::{Error, Result};
+use crate::features::autocontext::ContextLayout;
+use crate::features::FeatureConfig;
+use crate::forest::train::{train_with_progress, ForestParams, TrainReport, TrainSet};
+use crate::forest::{Bins, Forest};
+use crate::metrics::{Confusion, PrCurves, Report};
+use crate::model::{ContextStage, Model};
+use crate::par;
+use crate::prep::labels::LabelMap;
+use crate::prep::square::{square_labels, square_photo, unsquare_probs, SquareGeometry};
+use crate::segment::Segmenter;
+use image::RgbImage;
+use ndarray::{concatenate, Array2, Axis};
+use serde::{Deserialize, Serialize};
+
+/// A photo with cleaned labels at its own resolution.
+#[derive(Clone, Debug)]
+pub struct Photo {
+    pub name: String,
+    pub photo: RgbImage,
+    pub labels: LabelMap,
+}
+
+/// A photo resized into the square, its labels there and its feature planes.
+pub struct Prepared {
+    pub geometry: SquareGeometry,
+    pub labels: LabelMap,
+    pub planes: Array2<f32>,
+}
+
+pub fn prepare(photo: &Photo, size: u32, features: &FeatureConfig) -> Prepared {
+    let (sq, geometry) = square_photo(&photo.photo, size);
+    Prepared {
+        labels: square_labels(&photo.labels, &geometry),
+        planes: features.compute(&sq),
+        geometry,
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainOptions {
+    /// Side of the square (the seed used 600; 200 matches its reported settings).
+    pub size: u32,
+    pub features: FeatureConfig,
+    pub forest: ForestParams,
+    /// Refuse a model whose file would exceed this many bytes.
+    pub size_budget: Option<usize>,
+    /// Auto-context stages after the first forest (0: the seed's single forest).
+    pub context_stages: usize,
+    /// Folds (by photo) for the out-of-fold probabilities a context stage learns from.
+    pub context_folds: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            size: 200,
+            features: FeatureConfig::default(),
+            forest: ForestParams::default(),
+            size_budget: None,
+            context_stages: 0,
+            context_folds: 3,
+        }
+    }
+}
+
+impl TrainOptions {
+    /// Trees grown in all, out-of-fold forests included (for progress bars).
+    pub fn total_trees(&self) -> usize {
+        self.forest.n_trees * (1 + self.context_stages * (self.context_folds + 1))
+    }
+}
+
+/// Quantised training matrix built from photos.
+pub struct TrainingData {
+    pub bins: Bins,
+    pub rows: Vec<u8>,
+    pub labels: Vec<u8>,
+    pub n_features: usize,
+}
+
+/// Prepares every photo and stacks all square pixels (padding included, as its own
+/// class) into one quantised matrix.
+pub fn training_data(
+    photos: &[Photo],
+    size: u32,
+    features: &FeatureConfig,
+) -> Result<TrainingData> {
+    features.validate()?;
+    if photos.is_empty() {
+        return Err(Error::Data("no training photos".into()));
+    }
+    let prepared: Vec<Prepared> =
+        par::map_range(photos.len(), |i| prepare(&photos[i], size, features));
+    let views: Vec<_> = prepared.iter().map(|p| p.planes.view()).collect();
+    let planes = concatenate(Axis(1), &views).map_err(|e| Error::Data(e.to_string()))?;
+    let labels: Vec<u8> = prepared
+        .iter()
+        .flat_map(|p| p.labels.data.iter().copied())
+        .collect();
+    drop(prepared);
+    let bins = Bins::fit(planes.view(), 500_000);
+    let rows = bins.transform(planes.view());
+    Ok(TrainingData {
+        n_features: features.n_features(),
+        bins,
+        rows,
+        labels,
+    })
+}
+
+fn fit_forest(
+    rows: &[u8],
+    labels: &[u8],
+    nf: usize,
+    bins: Bins,
+    params: &ForestParams,
+    tree_done: &(dyn Fn() + Sync),
+) -> Result<(Forest, Vec<f64>, Option<f64>)> {
+    let set = TrainSet {
+        rows,
+        labels,
+        n_features: nf,
+        n_classes: NUM_CLASSES,
+    };
+    let trained = train_with_progress(&set, params, tree_done)?;
+    Ok((
+        Forest::from_trained(&trained.trees, bins, NUM_CLASSES, &trained.importances),
+        trained.importances,
+        trained.oob_accuracy,
+    ))
+}
+
+pub fn train_model(
+    photos: &[Photo],
+    opts: &TrainOptions,
+    tree_done: &(dyn Fn() + Sync),
+) -> Result<(Model, TrainReport)> {
+    if !crate::model::SIZE_RANGE.contains(&opts.size) {
+        return Err(Error::InvalidConfig(format!(
+            "square size {} outside {:?}",
+            opts.size,
+            crate::model::SIZE_RANGE
+        )));
+    }
+    opts.features.validate()?;
+    if photos.is_empty() {
+        return Err(Error::Data("no training photos".into()));
+    }
+    if opts.context_stages > 0 && (opts.context_folds < 2 || opts.context_folds > photos.len()) {
+        return Err(Error::InvalidConfig(format!(
+            "{} context folds for {} photos",
+            opts.context_folds,
+            photos.len()
+        )));
+    }
+    let px = (opts.size as usize).pow(2);
+    let prepared: Vec<Prepared> = par::map_range(photos.len(), |i| {
+        prepare(&photos[i], opts.size, &opts.features)
+    });
+    let labels: Vec<u8> = prepared
+        .iter()
+        .flat_map(|p| p.labels.data.iter().copied())
+        .collect();
+    let views: Vec<_> = prepared.iter().map(|p| p.planes.view()).collect();
+    let base = concatenate(Axis(1), &views).map_err(|e| Error::Data(e.to_string()))?;
+    drop(views);
+    drop(prepared);
+    let layout = ContextLayout::ring(opts.size);
+    let mut stages: Vec<Forest> = Vec::new();
+    let mut oof: Option<Vec<f32>> = None;
+    let (mut importances, mut oob_accuracy) = (vec![], None);
+    for stage in 0..=opts.context_stages {
+        let planes = match &oof {
+            None => base.clone(),
+            Some(probs) => {
+                let ctx: Vec<Array2<f32>> = par::map_range(photos.len(), |i| {
+                    layout.planes(
+                        &probs[i * px * NUM_CLASSES..(i + 1) * px * NUM_CLASSES],
+                        opts.size,
+                    )
+                });
+                let ctx_views: Vec<_> = ctx.iter().map(|c| c.view()).collect();
+                let ctx =
+                    concatenate(Axis(1), &ctx_views).map_err(|e| Error::Data(e.to_string()))?;
+                concatenate(Axis(0), &[base.view(), ctx.view()])
+                    .map_err(|e| Error::Data(e.to_string()))?
+            }
+        };
+        let nf = planes.nrows();
+        let bins = Bins::fit(planes.view(), 500_000);
+        let rows = bins.transform(planes.view());
+        drop(planes);
+        let (forest, imp, oob) =
+            fit_forest(&rows, &labels, nf, bins.clone(), &opts.forest, tree_done)?;
+        (importances, oob_accuracy) = (imp, oob);
+        stages.push(forest);
+        if stage < opts.context_stages {
+            // Out-of-fold probabilities: each photo predicted by a forest that never
+            // saw it, so the next stage learns from probabilities as noisy as at test time.
+            let order = fold_order(
+                photos.len(),
+                opts.forest.seed.wrapping_add(stage as u64 + 1),
+            );
+            let mut probs = vec![0f32; photos.len() * px * NUM_CLASSES];
+            for f in 0..opts.context_folds {
+                let held: Vec<usize> = order
+                    .iter()
+                    .enumerate()
+                    .filter(|(p, _)| p % opts.context_folds == f)
+                    .map(|(_, &i)| i)
+                    .collect();
+                let (mut r, mut l) = (Vec::new(), Vec::new());
+                for i in (0..photos.len()).filter(|i| !held.contains(i)) {
+                    r.extend_from_slice(&rows[i * px * nf..(i + 1) * px * nf]);
+                    l.extend_from_slice(&labels[i * px..(i + 1) * px]);
+                }
+                let (fold_forest, _, _) =
+                    fit_forest(&r, &l, nf, bins.clone(), &opts.forest, tree_done)?;
+                for &i in &held {
+                    let p = fold_forest.predict_binned(&rows[i * px * nf..(i + 1) * px * nf]);
+                    probs[i * px * NUM_CLASSES..(i + 1) * px * NUM_CLASSES].copy_from_slice(&p);
+                }
+            }
+            oof = Some(probs);
+        }
+    }
+    let forest = stages.remove(0);
+    let model = Model {
+        classes: default_class_infos(),
+        size: opts.size,
+        features: opts.features.clone(),
+        forest,
+        context_stages: stages
+            .into_iter()
+            .map(|forest| ContextStage {
+                layout: layout.clone(),
+                forest,
+            })
+            .collect(),
+        notes: vec![],
+    };
+    model.validate()?;
+    if let Some(budget) = opts.size_budget {
+        let actual = model.to_bytes().len();
+        if actual > budget {
+            return Err(Error::OverBudget { actual, budget });
+        }
+    }
+    let report = TrainReport {
+        rows: labels.len(),
+        nodes: model.n_nodes(),
+        leaves: model.forests().map(|f| f.n_leaves()).sum(),
+        max_depth: model.forests().map(|f| f.max_depth()).max().unwrap_or(0),
+        importances,
+        oob_accuracy,
+    };
+    Ok((model, report))
+}
+
+/// Evaluation in three views: `honest` (the photo's own pixels, seven classes),
+/// `honest6` (the same with both eyes one class, to compare with six-class parsers)
+/// and `seed` (the padded square, background and padding merged into `nc`, as the
+/// seed's post measured).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub honest: Report,
+    pub honest6: Report,
+    pub seed: Report,
+    pub per_photo: Vec<PhotoScore>,
+    #[serde(skip)]
+    pub pr: Option<PrCurves>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PhotoScore {
+    pub name: String,
+    pub honest_accuracy: f64,
+}
+
+pub const HONEST_NAMES: [&str; 7] = [
+    "background",
+    "skin",
+    "hair",
+    "left_eye",
+    "right_eye",
+    "nose",
+    "mouth",
+];
+pub const HONEST6_NAMES: [&str; 6] = ["background", "skin", "hair", "eyes", "nose", "mouth"];
+pub const SEED_NAMES: [&str; 7] = [
+    "nc",
+    "skin",
+    "hair",
+    "left_eye",
+    "right_eye",
+    "nose",
+    "mouth",
+];
+
+fn six(c: u8) -> usize {
+    match c {
+        0..=2 => c as usize,
+        3 | 4 => 3,
+        c => c as usize - 1,
+    }
+}
+
+fn seed_class(c: u8) -> usize {
+    if c == Class::Padding as u8 {
+        0
+    } else {
+        c as usize
+    }
+}
+
+/// Everything one photo contributes to an evaluation.
+pub struct PhotoResult {
+    pub honest: Confusion,
+    pub honest6: Confusion,
+    pub seed: Confusion,
+    /// Predicted labels at the photo's resolution.
+    pub labels: Vec<u8>,
+    pub probs: Vec<f32>,
+}
+
+pub fn evaluate_photo(seg: &Segmenter, p: &Photo) -> PhotoResult {
+    let (probs, g) = seg.square_probs(&p.photo);
+    evaluate_square_probs(p, &probs, &g)
+}
+
+/// Scores square-space probabilities (`S*S` rows of [`NUM_CLASSES`]) of one photo,
+/// whoever produced them (our forest, or scikit-learn in the side-by-side bench).
+pub fn evaluate_square_probs(p: &Photo, probs: &[f32], g: &SquareGeometry) -> PhotoResult {
+    let truth_sq = square_labels(&p.labels, g);
+    let mut seed = Confusion::new(SEED_NAMES.len());
+    for (i, &t) in truth_sq.data.iter().enumerate() {
+        let pred =
+            crate::forest::train::argmax(&probs[i * NUM_CLASSES..(i + 1) * NUM_CLASSES]) as u8;
+        seed.add(seed_class(t), seed_class(pred));
+    }
+    let (labels, photo_probs) = unsquare_probs(probs, g, true);
+    let mut honest = Confusion::new(NUM_PHOTO_CLASSES);
+    honest.add_all(&p.labels.data, &labels, |c| c as usize);
+    let mut honest6 = Confusion::new(6);
+    honest6.add_all(&p.labels.data, &labels, six);
+    PhotoResult {
+        honest,
+        honest6,
+        seed,
+        labels,
+        probs: photo_probs.unwrap(),
+    }
+}
+
+pub fn evaluate(seg: &Segmenter, photos: &[Photo], photo_done: &(dyn Fn() + Sync)) -> Evaluation {
+    evaluate_with(photos, |i| {
+        let r = evaluate_photo(seg, &photos[i]);
+        photo_done();
+        r
+    })
+}
+
+/// Combines per-photo results (computed in parallel by `result_of`) into reports.
+pub fn evaluate_with(
+    photos: &[Photo],
+    result_of: impl Fn(usize) -> PhotoResult + Sync + Send,
+) -> Evaluation {
+    let results: Vec<(Confusion, Confusion, Confusion, PrCurves)> =
+        par::map_range(photos.len(), |i| {
+            let r = result_of(i);
+            let mut pr = PrCurves::new(&HONEST_NAMES);
+            pr.add(&r.probs, &photos[i].labels.data);
+            (r.honest, r.honest6, r.seed, pr)
+        });
+    let mut honest = Confusion::new(7);
+    let mut honest6 = Confusion::new(6);
+    let mut seed = Confusion::new(7);
+    let mut pr = PrCurves::new(&HONEST_NAMES);
+    let mut per_photo = Vec::new();
+    for ((h, h6, s, p), photo) in results.into_iter().zip(photos) {
+        per_photo.push(PhotoScore {
+            name: photo.name.clone(),
+            honest_accuracy: h.accuracy(),
+        });
+        honest.merge(&h);
+        honest6.merge(&h6);
+        seed.merge(&s);
+        pr.merge(&p);
+    }
+    Evaluation {
+        honest: Report::from_confusion(&honest, &HONEST_NAMES),
+        honest6: Report::from_confusion(&honest6, &HONEST6_NAMES),
+        seed: Report::from_confusion(&seed, &SEED_NAMES),
+        per_photo,
+        pr: Some(pr),
+    }
+}
+
+/// K-fold cross-validation split by photo (never by pixel): returns each fold's
+/// honest evaluation. Folds are a deterministic shuffle of the photos by `seed`.
+pub fn cross_validate(
+    photos: &[Photo],
+    opts: &TrainOptions,
+    folds: usize,
+    seed: u64,
+    tree_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Evaluation>> {
+    if folds < 2 || folds > photos.len() {
+        return Err(Error::InvalidConfig(format!(
+            "{folds} folds for {} photos",
+            photos.len()
+        )));
+    }
+    let order = fold_order(photos.len(), seed);
+    let mut out = Vec::new();
+    for f in 0..folds {
+        let (mut train, mut test) = (Vec::new(), Vec::new());
+        for (pos, &i) in order.iter().enumerate() {
+            if pos % folds == f {
+                test.push(photos[i].clone());
+            } else {
+                train.push(photos[i].clone());
+            }
+        }
+        let (model, _) = train_model(&train, opts, tree_done)?;
+        let seg = Segmenter::new(model)?;
+        out.push(evaluate(&seg, &test, &|| {}));
+    }
+    Ok(out)
+}
+
+pub fn fold_order(n: usize, seed: u64) -> Vec<usize> {
+    use rand_xoshiro::rand_core::{Rng, SeedableRng};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut v: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = ((rng.next_u64() as u128 * (i as u128 + 1)) >> 64) as usize;
+        v.swap(i, j);
+    }
+    v
+}
+
+/// Class names of the forest's outputs.
+pub fn forest_class_names() -> [&'static str; NUM_CLASSES] {
+    CLASS_NAMES
+}

@@ -1,0 +1,247 @@
+//! Square resize: keep the aspect ratio, scale the larger side to `S`, pad the rest
+//! with zeros, centred. Padding pixels get their own class so the forest never has
+//! to guess what a black border is, and the geometry is kept so that predictions
+//! can be mapped back onto the photo's own pixels ("honest" evaluation).
+
+use crate::classes::{Class, NUM_CLASSES, NUM_PHOTO_CLASSES};
+use crate::prep::labels::LabelMap;
+use image::{imageops, RgbImage};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SquareGeometry {
+    pub size: u32,
+    pub src_width: u32,
+    pub src_height: u32,
+    pub scaled_width: u32,
+    pub scaled_height: u32,
+    pub offset_x: u32,
+    pub offset_y: u32,
+}
+
+impl SquareGeometry {
+    pub fn new(src_width: u32, src_height: u32, size: u32) -> SquareGeometry {
+        let longest = src_width.max(src_height).max(1) as f64;
+        let scale = size as f64 / longest;
+        let sw = ((src_width as f64 * scale).round() as u32).clamp(1, size);
+        let sh = ((src_height as f64 * scale).round() as u32).clamp(1, size);
+        SquareGeometry {
+            size,
+            src_width,
+            src_height,
+            scaled_width: sw,
+            scaled_height: sh,
+            offset_x: (size - sw) / 2,
+            offset_y: (size - sh) / 2,
+        }
+    }
+
+    /// Whether square pixel (x, y) lies on the photo rather than the padding.
+    pub fn is_content(&self, x: u32, y: u32) -> bool {
+        x >= self.offset_x
+            && x < self.offset_x + self.scaled_width
+            && y >= self.offset_y
+            && y < self.offset_y + self.scaled_height
+    }
+}
+
+/// Resizes and pads a photo, as the seed's `skimage.transform.resize` does: a
+/// Gaussian anti-aliasing blur of sigma `(scale - 1) / 2` when shrinking, then
+/// bilinear interpolation at pixel centres.
+pub fn square_photo(photo: &RgbImage, size: u32) -> (RgbImage, SquareGeometry) {
+    let g = SquareGeometry::new(photo.width(), photo.height(), size);
+    let scaled = if (g.scaled_width, g.scaled_height) == photo.dimensions() {
+        photo.clone()
+    } else {
+        resize_bilinear_antialiased(photo, g.scaled_width, g.scaled_height)
+    };
+    let mut out = RgbImage::new(size, size);
+    imageops::replace(&mut out, &scaled, g.offset_x as i64, g.offset_y as i64);
+    (out, g)
+}
+
+pub fn resize_bilinear_antialiased(photo: &RgbImage, w: u32, h: u32) -> RgbImage {
+    let (sw, sh) = photo.dimensions();
+    let (fx, fy) = (sw as f32 / w as f32, sh as f32 / h as f32);
+    let sigma = ((fx.max(fy) - 1.0) / 2.0).max(0.0);
+    let blurred;
+    let src = if sigma > 0.05 {
+        blurred = imageops::blur(photo, sigma);
+        &blurred
+    } else {
+        photo
+    };
+    let mut out = RgbImage::new(w, h);
+    for y in 0..h {
+        let sy = ((y as f32 + 0.5) * fy - 0.5).clamp(0.0, (sh - 1) as f32);
+        let (y0, ty) = (sy.floor() as u32, sy.fract());
+        let y1 = (y0 + 1).min(sh - 1);
+        for x in 0..w {
+            let sx = ((x as f32 + 0.5) * fx - 0.5).clamp(0.0, (sw - 1) as f32);
+            let (x0, tx) = (sx.floor() as u32, sx.fract());
+            let x1 = (x0 + 1).min(sw - 1);
+            let (a, b, c, d) = (
+                src.get_pixel(x0, y0).0,
+                src.get_pixel(x1, y0).0,
+                src.get_pixel(x0, y1).0,
+                src.get_pixel(x1, y1).0,
+            );
+            let mut px = [0u8; 3];
+            for i in 0..3 {
+                let top = a[i] as f32 * (1.0 - tx) + b[i] as f32 * tx;
+                let bottom = c[i] as f32 * (1.0 - tx) + d[i] as f32 * tx;
+                px[i] = (top * (1.0 - ty) + bottom * ty).round().clamp(0.0, 255.0) as u8;
+            }
+            out.put_pixel(x, y, image::Rgb(px));
+        }
+    }
+    out
+}
+
+/// Nearest-neighbour resize of a label map into the square; the border is `Padding`.
+pub fn square_labels(labels: &LabelMap, g: &SquareGeometry) -> LabelMap {
+    let s = g.size as usize;
+    let mut data = vec![Class::Padding as u8; s * s];
+    for y in 0..g.scaled_height {
+        let sy = (((y as f64 + 0.5) * labels.height as f64 / g.scaled_height as f64) as u32)
+            .min(labels.height - 1);
+        for x in 0..g.scaled_width {
+            let sx = (((x as f64 + 0.5) * labels.width as f64 / g.scaled_width as f64) as u32)
+                .min(labels.width - 1);
+            data[(y + g.offset_y) as usize * s + (x + g.offset_x) as usize] = labels.get(sx, sy);
+        }
+    }
+    LabelMap {
+        width: g.size,
+        height: g.size,
+        data,
+    }
+}
+
+/// Maps square-space class probabilities (`size²` rows of [`NUM_CLASSES`]) back onto
+/// the photo's own pixels: bilinear interpolation of each class, then argmax over the
+/// photo classes (padding can never win on a photo pixel). Returns labels and, if
+/// asked, the interpolated photo-class probabilities (`w*h` rows of 7).
+pub fn unsquare_probs(
+    probs: &[f32],
+    g: &SquareGeometry,
+    keep_probs: bool,
+) -> (Vec<u8>, Option<Vec<f32>>) {
+    let (w, h) = (g.src_width as usize, g.src_height as usize);
+    let s = g.size as usize;
+    let mut labels = vec![0u8; w * h];
+    let mut out_probs = if keep_probs {
+        Some(vec![0f32; w * h * NUM_PHOTO_CLASSES])
+    } else {
+        None
+    };
+    let fx = g.scaled_width as f32 / w as f32;
+    let fy = g.scaled_height as f32 / h as f32;
+    // Sample only inside the content area so padding never bleeds into edge pixels.
+    let (x_lo, x_hi) = (g.offset_x as f32, (g.offset_x + g.scaled_width - 1) as f32);
+    let (y_lo, y_hi) = (g.offset_y as f32, (g.offset_y + g.scaled_height - 1) as f32);
+    let mut acc = [0f32; NUM_CLASSES];
+    for y in 0..h {
+        let sy = (g.offset_y as f32 + (y as f32 + 0.5) * fy - 0.5).clamp(y_lo, y_hi);
+        let y0 = sy.floor() as usize;
+        let y1 = (y0 + 1).min(y_hi as usize);
+        let ty = sy - y0 as f32;
+        for x in 0..w {
+            let sx = (g.offset_x as f32 + (x as f32 + 0.5) * fx - 0.5).clamp(x_lo, x_hi);
+            let x0 = sx.floor() as usize;
+            let x1 = (x0 + 1).min(x_hi as usize);
+            let tx = sx - x0 as f32;
+            let corners = [
+                (y0 * s + x0, (1.0 - tx) * (1.0 - ty)),
+                (y0 * s + x1, tx * (1.0 - ty)),
+                (y1 * s + x0, (1.0 - tx) * ty),
+                (y1 * s + x1, tx * ty),
+            ];
+            acc.iter_mut().for_each(|a| *a = 0.0);
+            for (p, wgt) in corners {
+                let row = &probs[p * NUM_CLASSES..(p + 1) * NUM_CLASSES];
+                for c in 0..NUM_PHOTO_CLASSES {
+                    acc[c] += wgt * row[c];
+                }
+            }
+            let mut best = 0;
+            for c in 1..NUM_PHOTO_CLASSES {
+                if acc[c] > acc[best] {
+                    best = c;
+                }
+            }
+            labels[y * w + x] = best as u8;
+            if let Some(op) = out_probs.as_mut() {
+                let total: f32 = acc[..NUM_PHOTO_CLASSES].iter().sum::<f32>().max(1e-12);
+                for c in 0..NUM_PHOTO_CLASSES {
+                    op[(y * w + x) * NUM_PHOTO_CLASSES + c] = acc[c] / total;
+                }
+            }
+        }
+    }
+    (labels, out_probs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geometry_centres_and_scales_the_longer_side() {
+        let g = SquareGeometry::new(363, 512, 200);
+        assert_eq!((g.scaled_width, g.scaled_height), (142, 200));
+        assert_eq!((g.offset_x, g.offset_y), (29, 0));
+        assert!(
+            g.is_content(29, 0)
+                && !g.is_content(28, 0)
+                && g.is_content(170, 199)
+                && !g.is_content(171, 5)
+        );
+    }
+
+    #[test]
+    fn padding_is_black_and_labelled() {
+        let photo = RgbImage::from_pixel(10, 20, image::Rgb([200, 100, 50]));
+        let (sq, g) = square_photo(&photo, 40);
+        assert_eq!(sq.get_pixel(0, 0).0, [0, 0, 0]);
+        assert_eq!(sq.get_pixel(20, 20).0, [200, 100, 50]);
+        let labels = LabelMap {
+            width: 10,
+            height: 20,
+            data: vec![Class::Skin as u8; 200],
+        };
+        let sl = square_labels(&labels, &g);
+        assert_eq!(sl.get(0, 0), Class::Padding as u8);
+        assert_eq!(sl.get(20, 20), Class::Skin as u8);
+    }
+
+    #[test]
+    fn unsquare_recovers_a_left_right_split() {
+        // Photo 20x10: left half hair, right half skin; square probs made from it.
+        let g = SquareGeometry::new(20, 10, 40);
+        let s = 40;
+        let mut probs = vec![0f32; s * s * NUM_CLASSES];
+        for y in 0..s as u32 {
+            for x in 0..s as u32 {
+                let c = if !g.is_content(x, y) {
+                    Class::Padding
+                } else if x < 20 {
+                    Class::Hair
+                } else {
+                    Class::Skin
+                };
+                probs[(y as usize * s + x as usize) * NUM_CLASSES + c as usize] = 1.0;
+            }
+        }
+        let (labels, p) = unsquare_probs(&probs, &g, true);
+        for y in 0..10 {
+            for x in 0..20 {
+                let want = if x < 10 { Class::Hair } else { Class::Skin } as u8;
+                assert_eq!(labels[y * 20 + x], want, "pixel {x},{y}");
+            }
+        }
+        let p = p.unwrap();
+        let sum: f32 = p[..NUM_PHOTO_CLASSES].iter().sum();
+        assert!((sum - 1.0).abs() < 1e-5);
+    }
+}

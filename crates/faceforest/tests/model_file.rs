@@ -1,0 +1,214 @@
+//! The model file: round trip, and a clear refusal of anything else.
+
+use faceforest::forest::ForestParams;
+use faceforest::pipeline::{train_model, TrainOptions};
+use faceforest::synthetic::face;
+use faceforest::{Error, FeatureConfig, Model, Segmenter};
+
+fn small_model() -> Model {
+    let photos: Vec<_> = (0..6).map(|s| face(48, 64, s)).collect();
+    let opts = TrainOptions {
+        size: 48,
+        features: FeatureConfig::default(),
+        forest: ForestParams {
+            n_trees: 4,
+            max_leaves: Some(200),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    train_model(&photos, &opts, &|| {}).unwrap().0
+}
+
+#[test]
+fn round_trip_is_exact_and_predicts_the_same() {
+    let m = small_model();
+    let bytes = m.to_bytes();
+    let back = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(back, m);
+    let photo = face(60, 80, 99);
+    let a = Segmenter::new(m)
+        .unwrap()
+        .segment(&photo.photo, false)
+        .unwrap();
+    let b = Segmenter::from_bytes(&bytes)
+        .unwrap()
+        .segment(&photo.photo, false)
+        .unwrap();
+    assert_eq!(a.labels, b.labels);
+}
+
+#[test]
+fn segments_synthetic_faces_well() {
+    let photos: Vec<_> = (0..10).map(|s| face(72, 96, s)).collect();
+    let opts = TrainOptions {
+        size: 64,
+        forest: ForestParams {
+            n_trees: 10,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (model, _) = train_model(&photos, &opts, &|| {}).unwrap();
+    let seg = Segmenter::new(model).unwrap();
+    let test: Vec<_> = (100..104).map(|s| face(72, 96, s)).collect();
+    let e = faceforest::pipeline::evaluate(&seg, &test, &|| {});
+    // Skin, the largest class, is about 45% of pixels.
+    assert!(
+        e.honest.accuracy > 0.9,
+        "honest accuracy {}",
+        e.honest.accuracy
+    );
+    assert!(
+        e.honest.f1_of("left_eye").unwrap() > 0.5 && e.honest.f1_of("right_eye").unwrap() > 0.5
+    );
+}
+
+#[test]
+fn truncated_files_are_refused_with_a_message() {
+    let bytes = small_model().to_bytes();
+    let mut cuts: Vec<usize> = vec![
+        0,
+        1,
+        5,
+        9,
+        10,
+        11,
+        bytes.len() / 3,
+        bytes.len() / 2,
+        bytes.len() - 1,
+    ];
+    cuts.extend((1..20).map(|i| i * bytes.len() / 20));
+    for cut in cuts {
+        match Model::from_bytes(&bytes[..cut]) {
+            Err(Error::CorruptModel(msg)) => assert!(!msg.is_empty()),
+            other => panic!(
+                "cut at {cut}: expected a corrupt-model error, got {:?}",
+                other.map(|_| ())
+            ),
+        }
+    }
+}
+
+#[test]
+fn foreign_and_newer_files_are_refused() {
+    assert!(matches!(
+        Model::from_bytes(b"\x89PNG\r\n\x1a\n....not a model"),
+        Err(Error::NotAModel)
+    ));
+    let mut bytes = small_model().to_bytes();
+    bytes[8..10].copy_from_slice(&(faceforest::model::FORMAT_VERSION + 1).to_le_bytes());
+    let err = Model::from_bytes(&bytes).unwrap_err();
+    assert!(matches!(err, Error::NewerModel { .. }));
+    assert!(err.to_string().contains("newer"), "{err}");
+}
+
+#[test]
+fn a_model_with_another_feature_configuration_is_refused() {
+    let mut m = small_model();
+    m.features.hog[0].orientations = 6; // the forest was trained on 9 HOG bins
+    let err = Model::from_bytes(&m.to_bytes()).unwrap_err();
+    assert!(err.to_string().contains("feature configuration"), "{err}");
+}
+
+#[test]
+fn damaged_bytes_never_panic() {
+    let bytes = small_model().to_bytes();
+    let mut state = 12345u64;
+    for _ in 0..300 {
+        let mut b = bytes.clone();
+        for _ in 0..4 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let i = 10 + (state >> 33) as usize % (b.len() - 10);
+            b[i] ^= (state >> 20) as u8 | 1;
+        }
+        if let Ok(m) = Model::from_bytes(&b) {
+            // Whatever decodes must also predict without panicking.
+            let seg = Segmenter::new(m).unwrap();
+            let _ = seg.segment(&face(20, 20, 1).photo, false).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_model_over_the_size_budget_is_refused_at_training() {
+    let photos: Vec<_> = (0..4).map(|s| face(48, 64, s)).collect();
+    let opts = TrainOptions {
+        size: 48,
+        forest: ForestParams {
+            n_trees: 3,
+            ..Default::default()
+        },
+        size_budget: Some(2_000),
+        ..Default::default()
+    };
+    let err = train_model(&photos, &opts, &|| {}).unwrap_err();
+    assert!(
+        matches!(err, Error::OverBudget { budget: 2000, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("size budget"));
+}
+
+#[test]
+fn wrong_buffers_are_refused() {
+    let seg = Segmenter::new(small_model()).unwrap();
+    assert!(seg
+        .segment_rgba(&[0; 15], 2, 2, false)
+        .unwrap_err()
+        .to_string()
+        .contains("needs 16"));
+    assert!(seg
+        .segment_rgba(&[], 0, 0, false)
+        .unwrap_err()
+        .to_string()
+        .contains("at least 1×1"));
+    let one = seg.segment_rgba(&[10, 20, 30, 255], 1, 1, true).unwrap();
+    assert_eq!(one.labels.len(), 1);
+    assert_eq!(one.probabilities.unwrap().len(), 7);
+}
+
+#[test]
+fn a_multi_stage_model_round_trips_and_uses_every_stage() {
+    let photos: Vec<_> = (0..6).map(|s| face(48, 64, s)).collect();
+    let opts = TrainOptions {
+        size: 48,
+        features: FeatureConfig {
+            context: vec![5],
+            ..FeatureConfig::default()
+        },
+        forest: ForestParams {
+            n_trees: 3,
+            max_leaves: Some(150),
+            ..Default::default()
+        },
+        context_stages: 1,
+        context_folds: 3,
+        ..Default::default()
+    };
+    let (m, _) = train_model(&photos, &opts, &|| {}).unwrap();
+    assert_eq!(m.context_stages.len(), 1);
+    let bytes = m.to_bytes();
+    let back = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(back, m);
+    let photo = face(50, 70, 77);
+    let a = Segmenter::new(m.clone())
+        .unwrap()
+        .segment(&photo.photo, true)
+        .unwrap();
+    let b = Segmenter::from_bytes(&bytes)
+        .unwrap()
+        .segment(&photo.photo, true)
+        .unwrap();
+    assert_eq!(a.labels, b.labels);
+    // The last stage decides: dropping it changes the probabilities.
+    let mut first_only = m;
+    first_only.context_stages.clear();
+    let c = Segmenter::new(first_only)
+        .unwrap()
+        .segment(&photo.photo, true)
+        .unwrap();
+    assert_ne!(a.probabilities, c.probabilities);
+}

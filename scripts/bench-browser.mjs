@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Browser latency of segment(): threaded vs single-threaded build, 256×256 and
+// 600×600 images, in headless Chromium, in one run. Not a test.
+//
+//   node scripts/bench-browser.mjs [--runs 15] [--warmup 3] [--threads N] [--json out.json]
+//
+// Model: FACEFOREST_MODEL, else web/models/faceforest.model, else target/test-model.bin.
+// Images: a FASSEG test photo (FASSEG_DIR) scaled to each size, else a synthetic one.
+// Reported: round trip of `await seg.segment(imageData)` as the page sees it (copy
+// in, worker, transfer back) and `ms`, the time inside the worker.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FASSEG_DIR, modelPath, requireBuilds, startServer, launchBrowser, harness } from '../tests/e2e/helpers.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const RUNS = Number(opt('runs', 15));
+const WARMUP = Number(opt('warmup', 3));
+const NUM_THREADS = opt('threads') ? Number(opt('threads')) : undefined;
+const JSON_OUT = opt('json');
+const SIZES = [256, 600];
+
+requireBuilds();
+const MODEL = modelPath();
+const photo = path.join(FASSEG_DIR, 'frontal02/test/rgb/1.png');
+const mounts = [{ prefix: '/model/', dir: path.dirname(MODEL) }];
+if (fs.existsSync(photo)) mounts.push({ prefix: '/photo/', dir: path.dirname(photo) });
+const photoUrl = fs.existsSync(photo) ? `/photo/${path.basename(photo)}` : null;
+
+const [coi, plain] = await Promise.all([startServer({ coi: true, mounts }), startServer({ mounts })]);
+const browser = await launchBrowser();
+const results = [];
+try {
+  for (const [build, server, threads] of [['threads', coi, 'multi'], ['single', plain, 'single']]) {
+    const page = await harness(browser, server);
+    const r = await page.evaluate(
+      async ({ modelUrl, threads, numThreads, photoUrl, sizes, runs, warmup }) => {
+        const t0 = performance.now();
+        const seg = await ff.createSegmenter({ modelUrl, threads, numThreads });
+        const loadMs = performance.now() - t0;
+        const source = photoUrl ? await createImageBitmap(await (await fetch(photoUrl)).blob()) : null;
+        const image = (s) => {
+          if (!source) return syntheticImage(s, s, 5);
+          const ctx = new OffscreenCanvas(s, s).getContext('2d');
+          ctx.drawImage(source, 0, 0, s, s);
+          return ctx.getImageData(0, 0, s, s);
+        };
+        const stats = (v) => {
+          const a = [...v].sort((x, y) => x - y);
+          return { median: a[a.length >> 1], min: a[0], mean: a.reduce((x, y) => x + y, 0) / a.length };
+        };
+        const out = [];
+        for (const s of sizes) {
+          const img = image(s);
+          for (let i = 0; i < warmup; i++) await seg.segment(img);
+          const wall = [];
+          const inner = [];
+          for (let i = 0; i < runs; i++) {
+            const t = performance.now();
+            const r = await seg.segment(img);
+            wall.push(performance.now() - t);
+            inner.push(r.ms);
+          }
+          out.push({ size: s, wall: stats(wall), worker: stats(inner) });
+        }
+        const info = seg.info;
+        seg.dispose();
+        return { info: { build: info.build, threads: info.threads, size: info.size, trees: info.trees, nodes: info.nodes }, loadMs, out };
+      },
+      { modelUrl: `/model/${path.basename(MODEL)}`, threads, numThreads: NUM_THREADS, photoUrl, sizes: SIZES, runs: RUNS, warmup: WARMUP },
+    );
+    if (r.info.build !== build) throw new Error(`expected the ${build} build, got ${r.info.build}`);
+    results.push(r);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await Promise.all([coi.close(), plain.close()]);
+}
+
+const wasmSize = (b) => fs.statSync(new URL(`../web/lib/pkg-${b}/faceforest_wasm_bg.wasm`, import.meta.url)).size;
+const { info } = results[0];
+console.log(`faceforest browser benchmark — Chromium (headless), ${os.cpus().length} CPUs, ${RUNS} runs after ${WARMUP} warm-up`);
+console.log(`model: ${path.relative(process.cwd(), MODEL)} (S=${info.size}, ${info.trees} trees, ${info.nodes} nodes); image: ${photoUrl ? 'FASSEG frontal02/test/1.png scaled' : 'synthetic'}`);
+console.log('');
+console.log('build    threads  image     round trip ms (median / min / mean)   in worker ms (median)   load ms   wasm KB');
+for (const r of results) {
+  for (const o of r.out) {
+    const f = (x) => x.toFixed(1).padStart(6);
+    console.log(
+      `${r.info.build.padEnd(8)} ${String(r.info.threads).padStart(7)}  ${`${o.size}×${o.size}`.padEnd(8)}  ${f(o.wall.median)} / ${f(o.wall.min)} / ${f(o.wall.mean)}          ${f(o.worker.median)}               ${r.loadMs.toFixed(0).padStart(5)}    ${(wasmSize(r.info.build) / 1024).toFixed(0).padStart(5)}`,
+    );
+  }
+}
+for (const s of SIZES) {
+  const [t, u] = results.map((r) => r.out.find((o) => o.size === s).wall.median);
+  console.log(`speed-up ${s}×${s}: ${(u / t).toFixed(2)}× (single / threaded median round trip)`);
+}
+if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ runs: RUNS, warmup: WARMUP, model: MODEL, results }, null, 2));

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// A tiny static file server for the browser runtime's examples, tests and benchmark.
+// No dependencies. Usage:
+//
+//   node scripts/serve.mjs [--port 8080] [--root DIR] [--coi] [--base /sub/path/]
+//                          [--mount /url/prefix=DIR]... [--host 127.0.0.1]
+//
+//   --coi    send COOP same-origin + COEP require-corp (cross-origin isolation,
+//            which SharedArrayBuffer and so the threaded build need)
+//   --base   serve ROOT under this URL prefix (anything else is 404)
+//   --mount  also serve DIR under the URL path PREFIX (absolute, not under --base),
+//            e.g. FASSEG photos that stay outside the repository
+//
+// Also importable: `const srv = await serve({ root, coi, base, port: 0 }); srv.url; await srv.close();`
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.ts': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+};
+
+function normBase(base = '/') {
+  let b = base.startsWith('/') ? base : `/${base}`;
+  if (!b.endsWith('/')) b += '/';
+  return b;
+}
+
+/** Starts the server; resolves to `{ url, port, close() }`. */
+export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false, base = '/', mounts = [], quiet = true } = {}) {
+  base = normBase(base);
+  const tables = [
+    ...mounts.map(({ prefix, dir }) => ({ prefix: normBase(prefix), dir: path.resolve(dir) })),
+    { prefix: base, dir: path.resolve(root) },
+  ];
+  const server = http.createServer((req, res) => {
+    const headers = { 'Cache-Control': 'no-store' };
+    if (coi) {
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+      headers['Cross-Origin-Resource-Policy'] = 'same-origin';
+    }
+    const send = (status, body, type = 'text/plain; charset=utf-8') => {
+      res.writeHead(status, { ...headers, 'Content-Type': type });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
+    let pathname;
+    try {
+      pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch {
+      return send(400, 'bad request\n');
+    }
+    if (pathname.includes('\0')) return send(400, 'bad request\n');
+    if (`${pathname}/` === base) {
+      res.writeHead(301, { ...headers, Location: base });
+      return res.end();
+    }
+    const table = tables.find((t) => pathname.startsWith(t.prefix) || `${pathname}/` === t.prefix);
+    if (!table) return send(404, 'not found\n');
+    const rel = pathname.slice(table.prefix.length);
+    let file = path.resolve(table.dir, `.${path.posix.sep}${rel}`);
+    if (file !== table.dir && !file.startsWith(table.dir + path.sep)) return send(403, 'forbidden\n');
+    fs.stat(file, (err, st) => {
+      if (!err && st.isDirectory()) {
+        if (!pathname.endsWith('/')) {
+          res.writeHead(301, { ...headers, Location: `${pathname}/` });
+          return res.end();
+        }
+        file = path.join(file, 'index.html');
+        st = fs.existsSync(file) ? fs.statSync(file) : null;
+      }
+      if (err || !st || !st.isFile()) {
+        if (!quiet) console.log(`404 ${pathname}`);
+        return send(404, 'not found\n');
+      }
+      res.writeHead(200, {
+        ...headers,
+        'Content-Type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+        'Content-Length': st.size,
+      });
+      if (req.method === 'HEAD') return res.end();
+      fs.createReadStream(file).pipe(res);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const actual = server.address().port;
+      resolve({
+        port: actual,
+        url: `http://${host}:${actual}${base}`,
+        close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+      });
+    });
+  });
+}
+
+function parseArgs(argv) {
+  const o = { port: 8080, root: '.', coi: false, base: '/', mounts: [], host: '127.0.0.1', quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--port' || a === '-p') o.port = Number(val());
+    else if (a === '--root' || a === '-r') o.root = val();
+    else if (a === '--coi') o.coi = true;
+    else if (a === '--base') o.base = val();
+    else if (a === '--host') o.host = val();
+    else if (a === '--mount') {
+      const [prefix, ...dir] = val().split('=');
+      if (!dir.length) throw new Error('--mount takes PREFIX=DIR');
+      o.mounts.push({ prefix, dir: dir.join('=') });
+    } else if (a === '--help' || a === '-h') {
+      console.log('usage: node scripts/serve.mjs [--port N] [--root DIR] [--coi] [--base /path/] [--mount /prefix=DIR]... [--host H]');
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`serve.mjs: ${e.message}`);
+    process.exit(2);
+  }
+  const srv = await serve(opts);
+  console.log(`serving ${path.resolve(opts.root)} at ${srv.url}${opts.coi ? ' (cross-origin isolated: COOP/COEP)' : ''}`);
+  for (const m of opts.mounts) console.log(`  ${normBase(m.prefix)} -> ${path.resolve(m.dir)}`);
+}
+

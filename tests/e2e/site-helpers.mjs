@@ -1,0 +1,100 @@
+// Helpers for the demo site's browser tests (tests/e2e/site.test.mjs) and the webcam
+// benchmark (scripts/bench-webcam.mjs): Chromium with extra flags, opening the site
+// across coi-serviceworker's reloads, and a fake-webcam clip made from the sample.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './helpers.mjs';
+
+/** Headless Chromium with a fresh profile and extra flags. */
+export async function launchChromium(extraArgs = []) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceforest-site-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    viewport: { width: 1100, height: 900 },
+    acceptDownloads: true,
+  });
+  const logs = [];
+  context.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  context.on('weberror', (e) => logs.push(`[pageerror] ${e.error().message}`));
+  const b = {
+    context,
+    logs,
+    async close() {
+      await context.close().catch(() => {});
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return b;
+}
+
+/**
+ * Opens the demo and waits until it is ready. The first load registers the service
+ * worker and reloads (once or twice), so evaluation is retried across navigations.
+ */
+export async function openSite(b, url, query = '') {
+  const page = b.context.pages()[0] ?? (await b.context.newPage());
+  await page.goto(`${url}${query}`);
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      await page.waitForFunction(() => ['ready', 'done', 'error', 'noface', 'live'].includes(document.body?.dataset.state), null, { timeout: 5_000 });
+      // Still there after a beat: no reload pending.
+      await page.waitForTimeout(300);
+      const state = await page.evaluate(() => document.body?.dataset.state);
+      if (state === 'error') throw new Error(`the demo reported: ${await page.textContent('#alert')}`);
+      return page;
+    } catch (e) {
+      if (/the demo reported/.test(e.message) || Date.now() > deadline) throw e;
+    }
+  }
+}
+
+/** A Y4M clip (4:2:0, BT.601 limited range) of the sample portrait in a 640×480 frame, slowly moving. */
+export async function makeClip(page, file, frames = 30) {
+  const b64 = await page.evaluate(async (n) => {
+    const img = await createImageBitmap(await (await fetch('assets/astronaut.png')).blob());
+    const W = 640;
+    const H = 480;
+    const c = new OffscreenCanvas(W, H);
+    const ctx = c.getContext('2d', { willReadFrequently: true });
+    const parts = [];
+    const enc = new TextEncoder();
+    parts.push(enc.encode(`YUV4MPEG2 W${W} H${H} F30:1 Ip A1:1 C420jpeg\n`));
+    for (let f = 0; f < n; f++) {
+      ctx.fillStyle = '#556';
+      ctx.fillRect(0, 0, W, H);
+      const dx = Math.round(6 * Math.sin((2 * Math.PI * f) / n));
+      ctx.drawImage(img, 80 + dx, -16, 512, 512);
+      const d = ctx.getImageData(0, 0, W, H).data;
+      const y = new Uint8Array(W * H);
+      const u = new Uint8Array((W / 2) * (H / 2));
+      const v = new Uint8Array((W / 2) * (H / 2));
+      for (let i = 0; i < W * H; i++) {
+        const r = d[4 * i], g = d[4 * i + 1], b = d[4 * i + 2];
+        y[i] = Math.round(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255);
+      }
+      for (let yy = 0; yy < H / 2; yy++) {
+        for (let xx = 0; xx < W / 2; xx++) {
+          let r = 0, g = 0, b = 0;
+          for (const [ox, oy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+            const i = 4 * ((2 * yy + oy) * W + 2 * xx + ox);
+            r += d[i] / 4; g += d[i + 1] / 4; b += d[i + 2] / 4;
+          }
+          u[yy * (W / 2) + xx] = Math.round(128 + (-37.797 * r - 74.203 * g + 112 * b) / 255);
+          v[yy * (W / 2) + xx] = Math.round(128 + (112 * r - 93.786 * g - 18.214 * b) / 255);
+        }
+      }
+      parts.push(enc.encode('FRAME\n'), y, u, v);
+    }
+    const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, frames);
+  fs.writeFileSync(file, Buffer.from(b64, 'base64'));
+}
+

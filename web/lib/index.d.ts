@@ -1,0 +1,167 @@
+// Type declarations for faceforest's browser runtime (web/lib/index.js).
+
+export type ThreadsOption = 'auto' | 'single' | 'multi';
+
+export interface CreateSegmenterOptions {
+  /** URL of a faceforest model file, resolved against the page. */
+  modelUrl?: string | URL;
+  /** The model's bytes (copied; the caller's buffer stays usable). */
+  modelBytes?: ArrayBuffer | ArrayBufferView;
+  /**
+   * Optional face detector for face framing (`detectFaces`, `segmentFace`,
+   * `segmentVideoFrame`): URL of rustface's `seeta_fd_frontal_v1.0.bin`, resolved
+   * against the page, or its bytes. Without it only whole-image segmentation works.
+   */
+  detectorUrl?: string | URL;
+  detectorBytes?: ArrayBuffer | ArrayBufferView;
+  /**
+   * 'auto' (default): the threaded build when the page is cross-origin isolated and
+   * the browser supports wasm threads, else the single-threaded build.
+   * 'single': always single-threaded. 'multi': threaded or reject.
+   */
+  threads?: ThreadsOption;
+  /** Size of the thread pool (threaded build); default `navigator.hardwareConcurrency`. */
+  numThreads?: number;
+}
+
+export interface ClassInfo {
+  id: number;
+  name: string;
+  colour: [number, number, number];
+}
+
+export interface SegmenterInfo {
+  build: 'threads' | 'single';
+  /** Threads the core uses (1 for the single-threaded build). */
+  threads: number;
+  /** Every class the model knows; the last, 'padding', never appears in results. */
+  classes: ClassInfo[];
+  /** Side of the square the model works in. */
+  size: number;
+  trees: number;
+  nodes: number;
+  crossOriginIsolated: boolean;
+  /** Why 'auto' fell back to the single-threaded build, or null. */
+  fallbackReason: string | null;
+  /** Whether face detection is available, and why not. */
+  detector: { available: boolean; error: string | null };
+  /** Width / height of the crops `cropFor` returns (the training photos' 363:512). */
+  cropAspect: number;
+}
+
+/** A detected face in image pixels (square; may overhang the image a little). */
+export interface FaceBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** Detector score (higher is more face-like; threshold 2). */
+  score?: number;
+}
+
+/** A crop rectangle in image pixels (integers; may overhang the image). */
+export interface CropRect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface DetectOptions extends SegmentOptions {
+  /** Quicker settings for live video (step 8, pyramid 0.7, at most 480 px). */
+  fast?: boolean;
+  /** The image is downscaled to this longest side first (default 640). */
+  maxSide?: number;
+  step?: number;
+  pyramidScale?: number;
+  scoreThreshold?: number;
+}
+
+export interface DetectResult {
+  /** Largest first. */
+  faces: FaceBox[];
+  width: number;
+  height: number;
+  ms: number;
+}
+
+export interface FaceSegmentResult extends SegmentResult {
+  /** The crop that was segmented; labels outside it are background (0). */
+  crop: CropRect;
+  box: FaceBox | null;
+}
+
+export interface VideoFrameOptions extends SegmentOptions {
+  /** Re-detect the face every this many frames (default 5). */
+  detectEvery?: number;
+  detectOptions?: Omit<DetectOptions, 'transfer'>;
+}
+
+export interface VideoFrameResult extends SegmentResult {
+  /** The smoothed face box used, or null (the whole frame was segmented). */
+  box: FaceBox | null;
+  crop: CropRect | null;
+  /** Whether detection ran on this frame, and how long it took. */
+  detected: boolean;
+  detectMs: number | null;
+  segmentMs: number;
+}
+
+/** An `ImageData`, or anything shaped like one (RGBA bytes, row-major). */
+export interface ImageLike {
+  data: Uint8ClampedArray | Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface SegmentOptions {
+  /**
+   * Transfer the image's buffer to the worker instead of copying it (the caller's
+   * buffer is then detached). Default false.
+   */
+  transfer?: boolean;
+}
+
+export interface SegmentResult {
+  /** A class id per pixel, row-major, `width * height` entries. */
+  labels: Uint8Array;
+  width: number;
+  height: number;
+  /** Milliseconds spent segmenting in the worker. */
+  ms: number;
+}
+
+export interface ProbabilitiesResult extends SegmentResult {
+  /** `width * height` rows of the seven photo classes. */
+  probabilities: Float32Array;
+}
+
+export interface ColouriseOptions {
+  /** 0–1, default 0.6. */
+  opacity?: number;
+  /** Classes drawn transparent: names, or booleans indexed by class id. */
+  hidden?: Array<string | boolean> | Set<string>;
+}
+
+export interface Segmenter {
+  readonly info: SegmenterInfo;
+  segment(image: ImageLike, options?: SegmentOptions): Promise<SegmentResult>;
+  segmentProbabilities(image: ImageLike, options?: SegmentOptions): Promise<ProbabilitiesResult>;
+  /** RGBA overlay, ready for `new ImageData(rgba, width, height)`. */
+  colourise(labels: Uint8Array, options?: ColouriseOptions): Promise<Uint8ClampedArray>;
+  /** Faces in the image, largest first (needs `detectorUrl`/`detectorBytes`). */
+  detectFaces(image: ImageLike, options?: DetectOptions): Promise<DetectResult>;
+  /** The crop the model expects around a face box. */
+  cropFor(box: FaceBox, width: number, height: number): Promise<CropRect>;
+  /** Segments through the crop around `box` (or `options.crop`); labels for the whole image. */
+  segmentFace(image: ImageLike, box: FaceBox | null, options?: SegmentOptions & { crop?: CropRect }): Promise<FaceSegmentResult>;
+  /** One webcam frame: periodic detection, smoothed box, face crop segmented. */
+  segmentVideoFrame(image: ImageLike, options?: VideoFrameOptions): Promise<VideoFrameResult>;
+  /** Forgets the tracked face box. */
+  resetTracking(): Promise<void>;
+  /** Stops the worker and its threads; pending and later calls reject. */
+  dispose(): void;
+}
+
+/** Loads the wasm, the model and the thread pool in a Web Worker. */
+export function createSegmenter(options: CreateSegmenterOptions): Promise<Segmenter>;

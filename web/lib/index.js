@@ -1,0 +1,199 @@
+// faceforest in the browser: per-pixel face parsing off the main thread.
+//
+//   import { createSegmenter } from './web/lib/index.js';
+//   const seg = await createSegmenter({ modelUrl: 'faceforest.model' });
+//   const { labels, width, height, ms } = await seg.segment(imageData);
+//
+// The wasm, the model and (where the page is cross-origin isolated) a thread pool
+// live in a dedicated Web Worker (worker.js). Images go to the worker and results
+// come back as transferred buffers; results are plain copies, never views of wasm
+// or shared memory. Calls queue: each runs after the previous one finished.
+
+const INVALID = (msg) => Promise.reject(new Error(`invalid image: ${msg}`));
+
+function toBytes(modelBytes) {
+  if (modelBytes instanceof ArrayBuffer) return new Uint8Array(modelBytes.slice(0));
+  if (ArrayBuffer.isView(modelBytes)) {
+    return new Uint8Array(modelBytes.buffer, modelBytes.byteOffset, modelBytes.byteLength).slice();
+  }
+  throw new TypeError('modelBytes must be an ArrayBuffer or a typed array');
+}
+
+class Connection {
+  constructor(initMsg) {
+    this.initMsg = initMsg;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'faceforest' });
+    this.worker.onmessage = ({ data }) => {
+      const p = this.pending.get(data.id);
+      if (!p) return;
+      this.pending.delete(data.id);
+      if (data.ok) p.resolve(data.result);
+      else {
+        const err = new Error(data.error.message);
+        err.panic = data.error.panic;
+        if (data.error.panic) this.dead = err;
+        p.reject(err);
+      }
+    };
+    this.worker.onerror = (ev) => {
+      ev.preventDefault?.();
+      this.fail(new Error(`faceforest worker failed: ${ev.message || 'could not load worker.js'}`));
+    };
+    this.worker.onmessageerror = () => this.fail(new Error('faceforest worker: a message could not be deserialised'));
+  }
+
+  request(msg, transfer = []) {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  fail(err) {
+    this.dead = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.worker.terminate();
+  }
+}
+
+/**
+ * Loads the wasm (threaded build where possible), the model and the thread pool in a
+ * Web Worker. Resolves once everything is ready; rejects with the reason otherwise
+ * (a bad model gives the core's message).
+ */
+export async function createSegmenter(options = {}) {
+  const { modelUrl, modelBytes, detectorUrl, detectorBytes, threads = 'auto', numThreads } = options;
+  if (!modelUrl && !modelBytes) throw new Error('createSegmenter needs modelUrl or modelBytes');
+  const initMsg = { type: 'init', threads, numThreads };
+  let transfer = [];
+  if (modelBytes) {
+    initMsg.modelBytes = toBytes(modelBytes);
+    transfer = [initMsg.modelBytes.buffer];
+  } else {
+    // Resolve against the page, not the worker's URL.
+    initMsg.modelUrl = new URL(modelUrl, globalThis.document?.baseURI ?? globalThis.location?.href).href;
+  }
+  // Optional face detector (SeetaFace model for faceforest-frame); copied, never transferred.
+  if (detectorBytes) initMsg.detectorBytes = toBytes(detectorBytes);
+  else if (detectorUrl) initMsg.detectorUrl = new URL(detectorUrl, globalThis.document?.baseURI ?? globalThis.location?.href).href;
+
+  // Kept to restart the worker after a panic (the bytes sent are transferred).
+  const keptModel = modelBytes ? initMsg.modelBytes.slice() : null;
+  const keptDetector = initMsg.detectorBytes ? initMsg.detectorBytes.slice() : null;
+  let conn = new Connection(initMsg);
+  let info;
+  try {
+    info = await conn.request(initMsg, transfer);
+  } catch (e) {
+    conn.fail(e);
+    throw e;
+  }
+  let disposed = null;
+
+  // After a panic the worker closes itself; the next call gets a fresh one (the
+  // model is re-sent from the bytes kept here or re-fetched).
+  const connection = async () => {
+    if (disposed) throw disposed;
+    if (conn.dead && conn.dead.panic) {
+      conn.worker.terminate();
+      const msg = { ...initMsg, modelBytes: keptModel ? keptModel.slice() : undefined, detectorBytes: keptDetector ? keptDetector.slice() : undefined };
+      conn = new Connection(msg);
+      await conn.request(msg, keptModel ? [msg.modelBytes.buffer] : []);
+    }
+    return conn;
+  };
+
+  // Checks an image and sends `{ type, data, width, height, ...extra }` to the worker.
+  const send = async (type, image, opts, extra) => {
+    if (!image || typeof image !== 'object') return INVALID('expected an ImageData or { data, width, height }');
+    const { data, width, height } = image;
+    if (!(data instanceof Uint8ClampedArray || data instanceof Uint8Array)) {
+      return INVALID('data must be a Uint8ClampedArray or Uint8Array of RGBA bytes');
+    }
+    // Copy unless the caller gives the buffer away (it is then detached).
+    const shared = typeof SharedArrayBuffer === 'function' && data.buffer instanceof SharedArrayBuffer;
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    const bytes = opts?.transfer && !shared && whole ? data : data.slice();
+    const c = await connection();
+    return c.request({ type, data: bytes, width, height, ...extra }, [bytes.buffer]);
+  };
+  const run = (image, opts, probabilities) => send('segment', image, opts, { probabilities });
+  const plainBox = (b, what) => {
+    if (!b || typeof b !== 'object' || ![b.x, b.y, b.w, b.h].every(Number.isFinite)) {
+      throw new TypeError(`${what} must be an object with finite x, y, w and h`);
+    }
+    return { x: b.x, y: b.y, w: b.w, h: b.h, ...(Number.isFinite(b.score) ? { score: b.score } : {}) };
+  };
+
+  return {
+    info,
+    /** `{ labels, width, height, ms }`; `labels` holds a class id per pixel, row-major. */
+    segment: (image, opts) => run(image, opts, false),
+    /** As `segment`, plus `probabilities` (`width*height` rows of 7 classes). */
+    segmentProbabilities: (image, opts) => run(image, opts, true),
+    /** RGBA overlay for `new ImageData(rgba, width, height)`. */
+    async colourise(labels, { opacity = 0.6, hidden = [] } = {}) {
+      if (!(labels instanceof Uint8Array)) throw new TypeError('labels must be a Uint8Array');
+      const names = info.classes.map((c) => c.name);
+      const mask = Array.isArray(hidden)
+        ? names.map((name, i) => hidden.includes(name) || hidden[i] === true)
+        : names.map((name) => hidden.has?.(name) ?? false);
+      const copy = labels.slice();
+      const c = await connection();
+      return c.request({ type: 'colourise', labels: copy, opacity, hidden: mask }, [copy.buffer]);
+    },
+    /**
+     * Faces in the image, largest first: `{ faces: [{ x, y, w, h, score }], ms }`.
+     * `options.fast` uses the quicker live-video settings. Rejects if the segmenter
+     * was created without a (loadable) `detectorUrl`; see `info.detector`.
+     */
+    detectFaces: (image, options = {}) => {
+      const { transfer, ...detectOptions } = options;
+      return send('detect', image, { transfer }, { options: detectOptions });
+    },
+    /** The crop `{ x, y, w, h }` the model expects around a face box (may overhang the image). */
+    async cropFor(box, width, height) {
+      const c = await connection();
+      return c.request({ type: 'cropFor', box: plainBox(box, 'box'), width, height });
+    },
+    /**
+     * Segments the image through the crop around `box` (or `options.crop`, e.g. a crop
+     * the user moved) and pastes the labels back: `{ labels, width, height, crop, ms }`
+     * for the whole image, background outside the crop.
+     */
+    async segmentFace(image, box, options = {}) {
+      const crop = options.crop ? plainBox(options.crop, 'crop') : null;
+      if (!crop) box = plainBox(box, 'box');
+      return send('segmentFace', image, options, { box: crop ? null : box, crop });
+    },
+    /**
+     * One live-video frame: the face is re-detected every `detectEvery` frames (fast
+     * settings) and its box smoothed across frames; the face crop is segmented, or the
+     * whole frame while no face is known. `{ labels, width, height, box, crop, detected,
+     * detectMs, segmentMs, ms }`.
+     */
+    segmentVideoFrame: (image, options = {}) =>
+      send('segmentVideoFrame', image, options, { detectEvery: options.detectEvery ?? 5, detectOptions: options.detectOptions }),
+    /** Forgets the tracked face box (call when the video source changes). */
+    async resetTracking() {
+      const c = await connection();
+      return c.request({ type: 'resetTracking' });
+    },
+    /** Stops the worker (and its threads); pending and later calls reject. */
+    dispose() {
+      if (disposed) return;
+      disposed = new Error('the segmenter was disposed');
+      conn.fail(disposed);
+    },
+    /** @internal test hook: makes the wasm panic with `message`. */
+    async _panic(message) {
+      const c = await connection();
+      return c.request({ type: 'panic', message });
+    },
+  };
+}

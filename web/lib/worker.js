@@ -1,0 +1,228 @@
+// faceforest's dedicated module Web Worker: holds the wasm instance, the model and
+// (threaded build) the rayon thread pool, so the page's main thread never blocks.
+// Messages are handled one at a time, in arrival order; loading happens once.
+//
+// Protocol (from index.js): { id, type: 'init' | 'segment' | 'colourise' | 'detect' |
+//   'cropFor' | 'segmentFace' | 'segmentVideoFrame' | 'resetTracking' | 'panic', ... }
+// Replies: { id, ok: true, result } or { id, ok: false, error: { message, name, panic } }.
+
+// A module with a shared memory and an atomic load: validates only where wasm
+// threads are supported (same probe as wasm-feature-detect's `threads`).
+const THREADS_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65, 0, 254, 16, 2, 0,
+  26, 11,
+]);
+
+/** Why the threaded build cannot run here, or null if it can. */
+function threadsUnavailable() {
+  if (!self.crossOriginIsolated) return 'the page is not cross-origin isolated (needs COOP same-origin + COEP require-corp)';
+  if (typeof SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is unavailable';
+  try {
+    if (!WebAssembly.validate(THREADS_PROBE)) return 'this browser does not support WebAssembly threads';
+  } catch {
+    return 'this browser does not support WebAssembly threads';
+  }
+  return null;
+}
+
+// Literal specifiers so bundlers (Vite) see and emit both builds.
+const BUILDS = {
+  threads: () => import('./pkg-threads/faceforest_wasm.js'),
+  single: () => import('./pkg-single/faceforest_wasm.js'),
+};
+
+let ready = null; // memoised load: Promise<{ wasm, seg, info }>
+let state = null;
+
+async function fetchModel(url) {
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`could not fetch the model from ${url}: ${e.message}`);
+  }
+  if (!res.ok) throw new Error(`could not fetch the model from ${url}: HTTP ${res.status} ${res.statusText}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function loadBuild(build, numThreads) {
+  const wasm = await BUILDS[build]();
+  await wasm.default();
+  if (build === 'threads') await wasm.initThreadPool(numThreads);
+  return wasm;
+}
+
+async function load({ modelUrl, modelBytes, detectorUrl, detectorBytes, threads = 'auto', numThreads }) {
+  if (!['auto', 'single', 'multi'].includes(threads)) {
+    throw new Error(`threads must be 'auto', 'single' or 'multi', not ${JSON.stringify(threads)}`);
+  }
+  const modelPromise = modelBytes ? Promise.resolve(new Uint8Array(modelBytes)) : fetchModel(modelUrl);
+  modelPromise.catch(() => {}); // reported below, after the build is chosen
+  // The face detector is optional: without it (or if it fails to load) segmenting
+  // still works and `info.detector` says why face framing is unavailable.
+  const detectorPromise = detectorBytes
+    ? Promise.resolve(new Uint8Array(detectorBytes))
+    : detectorUrl
+      ? fetchModel(detectorUrl).catch((e) => Promise.reject(new Error(e.message.replace('the model', 'the face detector model'))))
+      : null;
+  detectorPromise?.catch(() => {});
+  const why = threadsUnavailable();
+  if (threads === 'multi' && why) throw new Error(`threads: 'multi' was asked for but ${why}`);
+  const n = Math.max(1, numThreads || self.navigator?.hardwareConcurrency || 1);
+  let build = threads === 'single' || why ? 'single' : 'threads';
+  let fallback = threads === 'single' ? null : why;
+  let wasm;
+  try {
+    wasm = await loadBuild(build, n);
+  } catch (e) {
+    if (build !== 'threads' || threads === 'multi') throw e;
+    // e.g. a browser that validates shared memory but cannot start the pool.
+    fallback = `the threaded build failed to start: ${e.message}`;
+    build = 'single';
+    wasm = await loadBuild(build, n);
+  }
+  const seg = new wasm.Segmenter(await modelPromise);
+  let detector = null;
+  let detectorInfo = { available: false, error: 'no face detector model was given (detectorUrl)' };
+  if (detectorPromise) {
+    try {
+      detector = new wasm.FaceDetector(await detectorPromise);
+      detectorInfo = { available: true, error: null };
+    } catch (e) {
+      detectorInfo = { available: false, error: e?.message ?? String(e) };
+    }
+  }
+  const info = {
+    build,
+    threads: wasm.threads(),
+    classes: seg.classes(),
+    size: seg.size,
+    trees: seg.trees,
+    nodes: seg.nodes,
+    crossOriginIsolated: !!self.crossOriginIsolated,
+    fallbackReason: fallback,
+    detector: detectorInfo,
+    cropAspect: wasm.cropAspect(),
+  };
+  return { wasm, seg, detector, info, tracker: new wasm.BoxTracker(), frames: 0 };
+}
+
+const handlers = {
+  async init(msg) {
+    ready ??= load(msg);
+    state = await ready;
+    return { result: state.info };
+  },
+  async segment({ data, width, height, probabilities }) {
+    const { seg } = state ?? (await ready);
+    const t0 = performance.now();
+    const r = probabilities ? seg.segmentProbabilities(data, width, height) : seg.segment(data, width, height);
+    const ms = performance.now() - t0;
+    const result = { labels: r.labels, width: r.width, height: r.height, ms };
+    const transfer = [r.labels.buffer];
+    if (probabilities) {
+      result.probabilities = r.probabilities;
+      transfer.push(r.probabilities.buffer);
+    }
+    return { result, transfer };
+  },
+  async colourise({ labels, opacity, hidden }) {
+    const { seg } = state ?? (await ready);
+    const rgba = seg.colourise(labels, opacity, hidden);
+    return { result: rgba, transfer: [rgba.buffer] };
+  },
+  async detect({ data, width, height, options }) {
+    const st = state ?? (await ready);
+    const detector = needDetector(st);
+    const t0 = performance.now();
+    const faces = detector.detect({ data, width, height }, options ?? {});
+    return { result: { faces, width, height, ms: performance.now() - t0 } };
+  },
+  async cropFor({ box, width, height }) {
+    const { wasm } = state ?? (await ready);
+    return { result: wasm.cropFor(box, width, height) };
+  },
+  async segmentFace({ data, width, height, box, crop }) {
+    const { wasm, seg } = state ?? (await ready);
+    const c = crop ?? wasm.cropFor(box, width, height);
+    const t0 = performance.now();
+    const r = seg.segmentCrop({ data, width, height }, c);
+    const ms = performance.now() - t0;
+    return { result: { labels: r.labels, width, height, crop: r.crop, box: box ?? null, ms }, transfer: [r.labels.buffer] };
+  },
+  // Live video: detection every `detectEvery` frames (fast settings), the box
+  // smoothed by the frame crate's BoxTracker, then the face crop segmented. Without
+  // a face (yet) the whole frame is segmented as it is.
+  async segmentVideoFrame({ data, width, height, detectEvery = 5, detectOptions }) {
+    const st = state ?? (await ready);
+    const { wasm, seg } = st;
+    let detectMs = null;
+    let detected = null;
+    if (st.detector && (st.frames % Math.max(1, detectEvery) === 0 || !st.tracker.current())) {
+      const t0 = performance.now();
+      const faces = st.detector.detect({ data, width, height }, { fast: true, ...(detectOptions ?? {}) });
+      detectMs = performance.now() - t0;
+      detected = faces[0] ?? null;
+      st.tracker.update(detected);
+    }
+    st.frames++;
+    const box = st.tracker.current();
+    const t1 = performance.now();
+    let r;
+    let crop = null;
+    if (box) {
+      crop = wasm.cropFor(box, width, height);
+      r = seg.segmentCrop({ data, width, height }, crop);
+    } else {
+      r = seg.segment(data, width, height);
+    }
+    const segmentMs = performance.now() - t1;
+    return {
+      result: { labels: r.labels, width, height, box, crop, detected: detectMs !== null, detectMs, segmentMs, ms: segmentMs + (detectMs ?? 0) },
+      transfer: [r.labels.buffer],
+    };
+  },
+  async resetTracking() {
+    const st = state ?? (await ready);
+    st.tracker.reset();
+    st.frames = 0;
+    return { result: null };
+  },
+  async panic({ message }) {
+    // Test hook: checks that a Rust panic reaches the caller with its message.
+    const { wasm } = state ?? (await ready);
+    wasm._testPanic(message);
+  },
+};
+
+function needDetector(st) {
+  if (!st.detector) throw new Error(`face detection is unavailable: ${st.info.detector.error}`);
+  return st.detector;
+}
+
+let queue = Promise.resolve();
+self.onmessage = ({ data: msg }) => {
+  queue = queue.then(async () => {
+    const handler = handlers[msg.type];
+    try {
+      if (!handler) throw new Error(`unknown request ${msg.type}`);
+      if (msg.type !== 'init' && !ready) throw new Error('the segmenter is not initialised');
+      const { result, transfer = [] } = await handler(msg);
+      self.postMessage({ id: msg.id, ok: true, result }, transfer);
+    } catch (e) {
+      let message = e instanceof Error ? e.message : String(e);
+      const panic = /faceforest panicked/.test(message) || e instanceof WebAssembly.RuntimeError;
+      if (e instanceof WebAssembly.RuntimeError) {
+        // An abort without a panic message: in practice a failed allocation.
+        const cap = state?.info.build === 'threads' ? '1 GiB in the threaded build' : '4 GiB';
+        message = `faceforest crashed (${message}), most likely out of memory: wasm memory is limited to ${cap}; try a smaller image`;
+      }
+      self.postMessage({ id: msg.id, ok: false, error: { message, name: e?.name ?? 'Error', panic } });
+      if (panic) {
+        // The instance's state is unknown after a panic: refuse further work.
+        // index.js starts a fresh worker for the next call.
+        self.close();
+      }
+    }
+  });
+};
