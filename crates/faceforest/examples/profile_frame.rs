@@ -25,8 +25,7 @@ fn main() {
         let st = &model.context_stages[0];
         let ctx = st.layout.planes(&probs, model.size);
         let t4 = Instant::now();
-        let all = ndarray::concatenate(ndarray::Axis(0), &[base.view(), ctx.view()]).unwrap();
-        let rows = st.forest.quantise_planes(all.view());
+        let rows = st.forest.quantise_parts(&[base.view(), ctx.view()]);
         let t5 = Instant::now();
         let p2 = st.forest.predict_binned(&rows);
         let t6 = Instant::now();

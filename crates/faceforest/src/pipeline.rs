@@ -1,7 +1,7 @@
 //! From labelled photos to a model, and from a model and labelled photos to a report.
 //! The CLI, the tests and the benchmarks all go through here.
 
-use crate::classes::{default_class_infos, Class, CLASS_NAMES, NUM_CLASSES, NUM_PHOTO_CLASSES};
+use crate::classes::{default_class_infos, Class, NUM_CLASSES, NUM_PHOTO_CLASSES};
 use crate::error::{Error, Result};
 use crate::features::autocontext::ContextLayout;
 use crate::features::FeatureConfig;
@@ -192,7 +192,11 @@ pub fn train_model(
             }
         };
         let nf = planes.nrows();
-        let bins = Bins::fit(planes.view(), 500_000);
+        let mut bins = Bins::fit(planes.view(), 500_000);
+        // Context features are probabilities: even bins over 0–1.
+        for e in bins.edges.iter_mut().skip(base.nrows()) {
+            *e = Bins::unit_interval();
+        }
         let rows = bins.transform(planes.view());
         drop(planes);
         let (forest, imp, oob) =
@@ -443,9 +447,4 @@ pub fn fold_order(n: usize, seed: u64) -> Vec<usize> {
         v.swap(i, j);
     }
     v
-}
-
-/// Class names of the forest's outputs.
-pub fn forest_class_names() -> [&'static str; NUM_CLASSES] {
-    CLASS_NAMES
 }

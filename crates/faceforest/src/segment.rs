@@ -1,7 +1,7 @@
 //! The application entry point: a [`Segmenter`] built from model bytes labels every
 //! pixel of a photo at the photo's own resolution.
 
-use crate::classes::{ClassInfo, NUM_PHOTO_CLASSES};
+use crate::classes::ClassInfo;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::prep::square::{square_photo, unsquare_probs, SquareGeometry};
@@ -119,9 +119,6 @@ pub fn colourise(labels: &[u8], classes: &[ClassInfo], opacity: f32, hidden: &[b
     }
     out
 }
-
-/// Number of classes a photo pixel can take.
-pub const PHOTO_CLASSES: usize = NUM_PHOTO_CLASSES;
 
 #[cfg(test)]
 mod tests {

@@ -68,20 +68,29 @@ impl ContextLayout {
             }
         }
         let mut out = Array2::<f32>::zeros((self.n_features(), s * s));
+        let mut xr = vec![(0usize, 0usize); s];
+        let mut yr = vec![(0usize, 0usize); s];
         for (k, &(dx, dy, win)) in self.samples.iter().enumerate() {
             let r = (win / 2) as isize;
-            for y in 0..s {
-                let cy = (y as isize + dy as isize).clamp(0, s as isize - 1);
-                let (y0, y1) = ((cy - r).max(0) as usize, ((cy + r + 1) as usize).min(s));
-                for x in 0..s {
-                    let cx = (x as isize + dx as isize).clamp(0, s as isize - 1);
-                    let (x0, x1) = ((cx - r).max(0) as usize, ((cx + r + 1) as usize).min(s));
-                    let area = ((x1 - x0) * (y1 - y0)) as f32;
-                    for c in 0..NUM_PHOTO_CLASSES {
-                        let t = &sat[c * s1 * s1..];
-                        let v =
-                            t[y1 * s1 + x1] - t[y0 * s1 + x1] - t[y1 * s1 + x0] + t[y0 * s1 + x0];
-                        out[[k * NUM_PHOTO_CLASSES + c, y * s + x]] = v / area;
+            let range = |v: usize, d: i16| {
+                let c = (v as isize + d as isize).clamp(0, s as isize - 1);
+                ((c - r).max(0) as usize, ((c + r + 1) as usize).min(s))
+            };
+            for v in 0..s {
+                xr[v] = range(v, dx);
+                yr[v] = range(v, dy);
+            }
+            for c in 0..NUM_PHOTO_CLASSES {
+                let t = &sat[c * s1 * s1..(c + 1) * s1 * s1];
+                let mut plane = out.row_mut(k * NUM_PHOTO_CLASSES + c);
+                let o = plane
+                    .as_slice_mut()
+                    .expect("rows of a standard array are contiguous");
+                for (y, &(y0, y1)) in yr.iter().enumerate() {
+                    let (top, bottom) = (&t[y0 * s1..(y0 + 1) * s1], &t[y1 * s1..(y1 + 1) * s1]);
+                    for (x, &(x0, x1)) in xr.iter().enumerate() {
+                        let area = ((x1 - x0) * (y1 - y0)) as f32;
+                        o[y * s + x] = (bottom[x1] - top[x1] - bottom[x0] + top[x0]) / area;
                     }
                 }
             }

@@ -54,6 +54,12 @@ impl Bins {
         Bins { edges }
     }
 
+    /// 255 evenly spaced edges over 0–1 (256 bins), for probability features: as
+    /// fine everywhere, and quantised by a multiply.
+    pub fn unit_interval() -> Vec<f32> {
+        (1..MAX_BINS).map(|i| i as f32 / MAX_BINS as f32).collect()
+    }
+
     pub fn n_features(&self) -> usize {
         self.edges.len()
     }
@@ -85,65 +91,99 @@ impl Bins {
     }
 }
 
-/// A lookup table over a feature's range that lands within an edge or two of the
-/// answer, then steps to it exactly: the same bins as [`bin_of`], without a binary
-/// search per value (the context stage quantises ~140 features per pixel).
+/// A lookup table keyed by the top bits of a value's float encoding (sign, exponent
+/// and three mantissa bits: eight buckets per octave), so that the dense quantile
+/// edges near zero of probability features spread over many buckets. Each bucket
+/// knows how many edges lie below it; a value then searches only its own bucket.
+/// Gives exactly the bins of [`bin_of`] without a full binary search per value (the
+/// context stage quantises ~140 features per pixel).
 #[derive(Clone, Debug)]
 pub struct BinLut {
-    lo: f32,
-    scale: f32,
-    lut: Vec<u8>,
+    first_key: u32,
+    below: Vec<u8>,
+    /// Evenly spaced edges (RGB, location, probability features): `(first, 1/step)`,
+    /// and the bin is a multiply away.
+    uniform: Option<(f32, f32)>,
 }
 
-const LUT_SIZE: usize = 2048;
+const KEY_SHIFT: u32 = 20;
+
+/// Order-preserving map of a float to an integer (−0 folded onto +0).
+#[inline]
+fn key(x: f32) -> u32 {
+    let b = (x + 0.0).to_bits();
+    let m = if b & 0x8000_0000 != 0 {
+        !b
+    } else {
+        b | 0x8000_0000
+    };
+    m >> KEY_SHIFT
+}
 
 impl BinLut {
     pub fn new(edges: &[f32]) -> BinLut {
-        let (lo, hi) = match (edges.first(), edges.last()) {
-            (Some(&lo), Some(&hi)) if hi > lo && (hi - lo).is_finite() => (lo, hi),
-            _ => {
-                return BinLut {
-                    lo: 0.0,
-                    scale: 0.0,
-                    lut: vec![],
-                }
-            }
-        };
-        let scale = LUT_SIZE as f32 / (hi - lo);
-        let lut = (0..LUT_SIZE)
-            .map(|b| bin_of(edges, lo + b as f32 / scale))
+        if edges.is_empty() || edges.iter().any(|e| !e.is_finite()) {
+            return BinLut {
+                first_key: 0,
+                below: vec![],
+                uniform: None,
+            };
+        }
+        let uniform = (edges.len() >= 2)
+            .then(|| {
+                let step = (edges[edges.len() - 1] - edges[0]) / (edges.len() - 1) as f32;
+                let even = step > 0.0
+                    && edges
+                        .iter()
+                        .enumerate()
+                        .all(|(i, &e)| (e - (edges[0] + i as f32 * step)).abs() <= step * 0.01);
+                even.then_some((edges[0], 1.0 / step))
+            })
+            .flatten();
+        let (k0, k1) = (key(edges[0]), key(edges[edges.len() - 1]));
+        // below[i] = edges whose key is below first_key + i; one extra entry closes the last bucket.
+        let below = (k0..=k1 + 1)
+            .map(|k| edges.partition_point(|&e| key(e) < k) as u8)
             .collect();
-        BinLut { lo, scale, lut }
+        BinLut {
+            first_key: k0,
+            below,
+            uniform,
+        }
     }
 
     #[inline]
     pub fn bin(&self, edges: &[f32], x: f32) -> u8 {
-        if self.lut.is_empty() || x.is_nan() {
+        if self.below.is_empty() || x.is_nan() {
             return bin_of(edges, x);
         }
-        let t = (x - self.lo) * self.scale;
-        let mut b = if t <= 0.0 {
-            0
-        } else if t >= (LUT_SIZE - 1) as f32 {
-            self.lut[LUT_SIZE - 1] as usize
-        } else {
-            // Edges below x lie between this bucket's count and the next one's
-            // (dense quantiles can put many edges in one bucket: search them).
-            let i = t as usize;
-            let (a, z) = (
-                self.lut[i] as usize,
-                (self.lut[i + 1] as usize + 1).min(edges.len()),
-            );
-            a + edges[a..z].partition_point(|&e| e < x)
-        };
-        // Exact from here, whatever the rounding above: step forward, then back.
-        while b < edges.len() && edges[b] < x {
-            b += 1;
+        if let Some((e0, inv)) = self.uniform {
+            // Estimate, then step to the exact count of edges below x (0–1 steps).
+            // (A plain cast, not ceil(): without SSE4.1 ceil is a libm call.)
+            let t = (x - e0) * inv;
+            let mut b = if t <= 0.0 {
+                0
+            } else {
+                (t as usize + 1).min(edges.len())
+            };
+            while b < edges.len() && edges[b] < x {
+                b += 1;
+            }
+            while b > 0 && edges[b - 1] >= x {
+                b -= 1;
+            }
+            return b as u8;
         }
-        while b > 0 && edges[b - 1] >= x {
-            b -= 1;
+        let k = key(x);
+        if k < self.first_key {
+            return 0;
         }
-        b as u8
+        let i = (k - self.first_key) as usize;
+        if i + 1 >= self.below.len() {
+            return edges.len() as u8;
+        }
+        let (a, z) = (self.below[i] as usize, self.below[i + 1] as usize);
+        (a + edges[a..z].partition_point(|&e| e < x)) as u8
     }
 }
 
@@ -208,6 +248,16 @@ mod tests {
                 bin_of(&bins.edges[0], x),
                 "x = {x}"
             );
+        }
+        let unit = Bins::unit_interval();
+        let ulut = BinLut::new(&unit);
+        assert!(ulut.uniform.is_some());
+        for i in 0..=2000 {
+            let x = i as f32 / 2000.0 * 1.2 - 0.1;
+            assert_eq!(ulut.bin(&unit, x), bin_of(&unit, x), "x = {x}");
+        }
+        for &e in &unit {
+            assert_eq!(ulut.bin(&unit, e), bin_of(&unit, e));
         }
         assert_eq!(BinLut::new(&[]).bin(&[], 3.0), 0);
         assert_eq!(BinLut::new(&[1.0]).bin(&[1.0], 3.0), 1);

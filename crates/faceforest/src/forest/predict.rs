@@ -8,6 +8,8 @@ use ndarray::ArrayView2;
 /// Rows per block: big enough to amortise a tree's cache misses, small enough to
 /// spread a 256×256 frame over many threads.
 const BLOCK: usize = 1024;
+/// Rows per block when quantising (about 16 KB of bytes for 140 features).
+const QBLOCK: usize = 128;
 
 impl Forest {
     /// Class probabilities of quantised rows (`n × n_features`), `n × n_classes`.
@@ -44,22 +46,35 @@ impl Forest {
     /// Quantises feature planes (`n_features × n`) with the forest's own bin edges
     /// and predicts them.
     pub fn predict_planes(&self, planes: ArrayView2<f32>) -> Vec<f32> {
-        let rows = self.quantise_planes(planes);
-        self.predict_binned(&rows)
+        self.predict_binned(&self.quantise_parts(&[planes]))
     }
 
     /// Parallel quantisation into row-major bytes.
     pub fn quantise_planes(&self, planes: ArrayView2<f32>) -> Vec<u8> {
-        let (f, n) = planes.dim();
+        self.quantise_parts(&[planes])
+    }
+
+    /// Quantises features given as several stacked blocks of planes (e.g. the
+    /// features and a context stage's probability samples) without copying them
+    /// into one array first.
+    pub fn quantise_parts(&self, parts: &[ArrayView2<f32>]) -> Vec<u8> {
+        let f: usize = parts.iter().map(|p| p.nrows()).sum();
+        let n = parts.first().map_or(0, |p| p.ncols());
+        assert!(
+            parts.iter().all(|p| p.ncols() == n) && f == self.n_features(),
+            "feature planes do not match the forest"
+        );
+        let planes: Vec<ndarray::ArrayView1<f32>> = parts.iter().flat_map(|p| p.rows()).collect();
         let mut rows = vec![0u8; n * f];
         let luts = &self.packed().luts;
-        par::for_chunks_mut(&mut rows, BLOCK * f, |bi, chunk| {
-            let start = bi * BLOCK;
+        // Small blocks: a block of rows must stay in L1 while every feature's column
+        // is written into it.
+        par::for_chunks_mut(&mut rows, QBLOCK * f, |bi, chunk| {
+            let start = bi * QBLOCK;
             let m = chunk.len() / f;
-            for j in 0..f {
+            for (j, plane) in planes.iter().enumerate() {
                 let edges = &self.bins.edges[j];
                 let lut = &luts[j];
-                let plane = planes.row(j);
                 let plane = plane.slice(ndarray::s![start..start + m]);
                 for (row, &x) in chunk.chunks_exact_mut(f).zip(plane.iter()) {
                     row[j] = lut.bin(edges, x);
