@@ -51,12 +51,12 @@ pub fn run(a: LabelsArgs) -> CliResult {
         "{:>12} {:>12} {:>12} {:>12}",
         "class", "nearest", "k-means", "moved away"
     );
-    for c in 0..7 {
+    for (c, name) in CLASS_NAMES.iter().enumerate().take(7) {
         let near: u64 = (0..7).map(|p| conf.get(c, p)).sum();
         let km: u64 = (0..7).map(|t| conf.get(t, c)).sum();
         println!(
             "{:>12} {:>12} {:>12} {:>12}",
-            CLASS_NAMES[c],
+            name,
             near,
             km,
             near - conf.get(c, c)

@@ -69,8 +69,8 @@ pub fn overlay(photo: &RgbImage, labels: &[u8], classes: &[ClassInfo], opacity: 
     let mut out = photo.clone();
     for (p, &l) in out.pixels_mut().zip(labels) {
         let c = classes[l as usize].colour;
-        for i in 0..3 {
-            p.0[i] = (p.0[i] as f32 * (1.0 - opacity) + c[i] as f32 * opacity).round() as u8;
+        for (v, &cc) in p.0.iter_mut().zip(&c) {
+            *v = (*v as f32 * (1.0 - opacity) + cc as f32 * opacity).round() as u8;
         }
     }
     out

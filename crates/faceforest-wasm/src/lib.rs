@@ -247,11 +247,11 @@ impl Segmenter {
 
     #[wasm_bindgen(getter)]
     pub fn trees(&self) -> usize {
-        self.inner.model().forest.trees.len()
+        self.inner.model().n_trees()
     }
 
     #[wasm_bindgen(getter)]
     pub fn nodes(&self) -> usize {
-        self.inner.model().forest.n_nodes()
+        self.inner.model().n_nodes()
     }
 }

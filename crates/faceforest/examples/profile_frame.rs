@@ -23,9 +23,15 @@ fn main() {
         let probs = model.forest.predict_planes(base.view());
         let t3 = Instant::now();
         let st = &model.context_stages[0];
-        let ctx = st.layout.planes(&probs, model.size);
+        let f = st.forest.n_features();
+        let mut rows = vec![0u8; base.ncols() * f];
+        st.forest.quantise_into(base.view(), &mut rows, f, 0);
         let t4 = Instant::now();
-        let rows = st.forest.quantise_parts(&[base.view(), ctx.view()]);
+        let fb = base.nrows();
+        st.layout
+            .quantise_into(&probs, model.size, &mut rows, f, fb, |j, v| {
+                st.forest.quantise_value(fb + j, v)
+            });
         let t5 = Instant::now();
         let p2 = st.forest.predict_binned(&rows);
         let t6 = Instant::now();

@@ -43,12 +43,29 @@ impl Model {
     /// classes), running every stage.
     pub fn predict_square(&self, square: &image::RgbImage) -> Vec<f32> {
         let base = self.features.compute(square);
-        let mut probs = self.forest.predict_planes(base.view());
+        let fb = base.nrows();
+        let rows1 = self.forest.quantise_parts(&[base.view()]);
+        let mut probs = self.forest.predict_binned(&rows1);
         for stage in &self.context_stages {
-            let ctx = stage.layout.planes(&probs, self.size);
-            let all = ndarray::concatenate(ndarray::Axis(0), &[base.view(), ctx.view()])
-                .expect("same pixel count");
-            probs = stage.forest.predict_planes(all.view());
+            // Quantise the features and the context samples straight into the
+            // stage's rows (the same values training saw, without float planes).
+            let f = stage.forest.n_features();
+            let mut rows = vec![0u8; base.ncols() * f];
+            if stage.forest.bins.edges[..fb] == self.forest.bins.edges[..] {
+                // Same bins for the features as stage 1 (the usual case): copy its bytes.
+                for (dst, src) in rows.chunks_exact_mut(f).zip(rows1.chunks_exact(fb)) {
+                    dst[..fb].copy_from_slice(src);
+                }
+            } else {
+                stage.forest.quantise_into(base.view(), &mut rows, f, 0);
+            }
+            let forest = &stage.forest;
+            stage
+                .layout
+                .quantise_into(&probs, self.size, &mut rows, f, fb, |j, v| {
+                    forest.quantise_value(fb + j, v)
+                });
+            probs = stage.forest.predict_binned(&rows);
         }
         probs
     }

@@ -75,7 +75,7 @@ pub fn load(
     }
     pairs.retain(|(_, p, _)| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")));
     // Numeric file names sort as numbers.
-    pairs.sort_by(|a, b| natural_key(&a.0).cmp(&natural_key(&b.0)));
+    pairs.sort_by_cached_key(|p| natural_key(&p.0));
     let loaded: Vec<Result<Photo>> = crate::par::map_range(pairs.len(), |i| {
         let (name, photo_path, label_path) = &pairs[i];
         let photo = read_rgb(photo_path)?;

@@ -54,8 +54,48 @@ impl ContextLayout {
     /// (`size²` rows of [`NUM_CLASSES`]). Samples outside the square are clamped.
     pub fn planes(&self, probs: &[f32], size: u32) -> Array2<f32> {
         let s = size as usize;
+        let sampler = Sampler::new(self, probs, s);
+        let mut out = Array2::<f32>::zeros((self.n_features(), s * s));
+        for y in 0..s {
+            sampler.row(y, |x, j, v| out[[j, y * s + x]] = v);
+        }
+        out
+    }
+
+    /// The same values as [`ContextLayout::planes`], quantised by `bin` straight into
+    /// row-major feature rows (`stride` bytes per pixel, from column `first`): no
+    /// float planes to allocate at inference, and image rows run in parallel.
+    pub fn quantise_into(
+        &self,
+        probs: &[f32],
+        size: u32,
+        rows: &mut [u8],
+        stride: usize,
+        first: usize,
+        bin: impl Fn(usize, f32) -> u8 + Sync,
+    ) {
+        let s = size as usize;
+        let sampler = Sampler::new(self, probs, s);
+        crate::par::for_chunks_mut(rows, s * stride, |y, chunk| {
+            sampler.row(y, |x, j, v| chunk[x * stride + first + j] = bin(j, v));
+        });
+    }
+}
+
+/// Summed-area tables of the photo-class probabilities plus each sample's clamped
+/// box per column and row: one place computes every context value, so training and
+/// inference see bit-identical numbers.
+struct Sampler {
+    s: usize,
+    sat: Vec<f32>,
+    /// Per sample: (x0, x1) for every column, (y0, y1) for every row.
+    xr: Vec<Vec<(usize, usize)>>,
+    yr: Vec<Vec<(usize, usize)>>,
+}
+
+impl Sampler {
+    fn new(layout: &ContextLayout, probs: &[f32], s: usize) -> Sampler {
         let s1 = s + 1;
-        // One summed-area table per photo class.
         let mut sat = vec![0f32; NUM_PHOTO_CLASSES * s1 * s1];
         for c in 0..NUM_PHOTO_CLASSES {
             let t = &mut sat[c * s1 * s1..(c + 1) * s1 * s1];
@@ -67,35 +107,46 @@ impl ContextLayout {
                 }
             }
         }
-        let mut out = Array2::<f32>::zeros((self.n_features(), s * s));
-        let mut xr = vec![(0usize, 0usize); s];
-        let mut yr = vec![(0usize, 0usize); s];
-        for (k, &(dx, dy, win)) in self.samples.iter().enumerate() {
-            let r = (win / 2) as isize;
-            let range = |v: usize, d: i16| {
-                let c = (v as isize + d as isize).clamp(0, s as isize - 1);
-                ((c - r).max(0) as usize, ((c + r + 1) as usize).min(s))
-            };
-            for v in 0..s {
-                xr[v] = range(v, dx);
-                yr[v] = range(v, dy);
-            }
+        let ranges = |d: i16, r: isize| -> Vec<(usize, usize)> {
+            (0..s)
+                .map(|v| {
+                    let c = (v as isize + d as isize).clamp(0, s as isize - 1);
+                    ((c - r).max(0) as usize, ((c + r + 1) as usize).min(s))
+                })
+                .collect()
+        };
+        let xr = layout
+            .samples
+            .iter()
+            .map(|&(dx, _, w)| ranges(dx, (w / 2) as isize))
+            .collect();
+        let yr = layout
+            .samples
+            .iter()
+            .map(|&(_, dy, w)| ranges(dy, (w / 2) as isize))
+            .collect();
+        Sampler { s, sat, xr, yr }
+    }
+
+    /// Calls `put(x, feature, value)` for every pixel of image row `y`.
+    #[inline]
+    fn row(&self, y: usize, mut put: impl FnMut(usize, usize, f32)) {
+        let (s, s1) = (self.s, self.s + 1);
+        for (k, (xr, yr)) in self.xr.iter().zip(&self.yr).enumerate() {
+            let (y0, y1) = yr[y];
             for c in 0..NUM_PHOTO_CLASSES {
-                let t = &sat[c * s1 * s1..(c + 1) * s1 * s1];
-                let mut plane = out.row_mut(k * NUM_PHOTO_CLASSES + c);
-                let o = plane
-                    .as_slice_mut()
-                    .expect("rows of a standard array are contiguous");
-                for (y, &(y0, y1)) in yr.iter().enumerate() {
-                    let (top, bottom) = (&t[y0 * s1..(y0 + 1) * s1], &t[y1 * s1..(y1 + 1) * s1]);
-                    for (x, &(x0, x1)) in xr.iter().enumerate() {
-                        let area = ((x1 - x0) * (y1 - y0)) as f32;
-                        o[y * s + x] = (bottom[x1] - top[x1] - bottom[x0] + top[x0]) / area;
-                    }
+                let t = &self.sat[c * s1 * s1..(c + 1) * s1 * s1];
+                let (top, bottom) = (&t[y0 * s1..(y0 + 1) * s1], &t[y1 * s1..(y1 + 1) * s1]);
+                for (x, &(x0, x1)) in xr.iter().enumerate().take(s) {
+                    let area = ((x1 - x0) * (y1 - y0)) as f32;
+                    put(
+                        x,
+                        k * NUM_PHOTO_CLASSES + c,
+                        (bottom[x1] - top[x1] - bottom[x0] + top[x0]) / area,
+                    );
                 }
             }
         }
-        out
     }
 }
 
@@ -134,5 +185,17 @@ mod tests {
             "box clipped at the top edge"
         );
         assert_eq!(layout.names()[7 + 2], "p_hair@2,0");
+        // Direct quantisation writes the same values (here scaled to bytes) into rows.
+        let stride = 2 + layout.n_features();
+        let mut rows = vec![0u8; s * s * stride];
+        layout.quantise_into(&probs, s as u32, &mut rows, stride, 2, |_, v| {
+            (v * 240.0) as u8
+        });
+        for px in 0..s * s {
+            for j in 0..layout.n_features() {
+                assert_eq!(rows[px * stride + 2 + j], (p[[j, px]] * 240.0) as u8);
+            }
+            assert_eq!(rows[px * stride], 0);
+        }
     }
 }

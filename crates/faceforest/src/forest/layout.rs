@@ -168,7 +168,7 @@ impl Forest {
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::CorruptModel(m));
         let k = self.n_classes as usize;
-        if k == 0 || self.leaves.len() % k != 0 {
+        if k == 0 || !self.leaves.len().is_multiple_of(k) {
             return bad("leaf table does not match the class count".into());
         }
         let n_leaves = (self.leaves.len() / k) as u32;

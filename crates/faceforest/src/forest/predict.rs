@@ -64,24 +64,44 @@ impl Forest {
             parts.iter().all(|p| p.ncols() == n) && f == self.n_features(),
             "feature planes do not match the forest"
         );
-        let planes: Vec<ndarray::ArrayView1<f32>> = parts.iter().flat_map(|p| p.rows()).collect();
         let mut rows = vec![0u8; n * f];
+        let mut first = 0;
+        for p in parts {
+            self.quantise_into(*p, &mut rows, f, first);
+            first += p.nrows();
+        }
+        rows
+    }
+
+    /// Quantises `planes` (features `first..first + planes.nrows()` of this forest)
+    /// into row-major rows of `stride` bytes.
+    pub fn quantise_into(
+        &self,
+        planes: ArrayView2<f32>,
+        rows: &mut [u8],
+        stride: usize,
+        first: usize,
+    ) {
         let luts = &self.packed().luts;
         // Small blocks: a block of rows must stay in L1 while every feature's column
         // is written into it.
-        par::for_chunks_mut(&mut rows, QBLOCK * f, |bi, chunk| {
+        par::for_chunks_mut(rows, QBLOCK * stride, |bi, chunk| {
             let start = bi * QBLOCK;
-            let m = chunk.len() / f;
-            for (j, plane) in planes.iter().enumerate() {
-                let edges = &self.bins.edges[j];
-                let lut = &luts[j];
+            let m = chunk.len() / stride;
+            for (j, plane) in planes.rows().into_iter().enumerate() {
+                let (edges, lut) = (&self.bins.edges[first + j], &luts[first + j]);
                 let plane = plane.slice(ndarray::s![start..start + m]);
-                for (row, &x) in chunk.chunks_exact_mut(f).zip(plane.iter()) {
-                    row[j] = lut.bin(edges, x);
+                for (row, &x) in chunk.chunks_exact_mut(stride).zip(plane.iter()) {
+                    row[first + j] = lut.bin(edges, x);
                 }
             }
         });
-        rows
+    }
+
+    /// Quantises one value of feature `j` exactly as [`Forest::quantise_planes`] would.
+    #[inline]
+    pub fn quantise_value(&self, j: usize, x: f32) -> u8 {
+        self.packed().luts[j].bin(&self.bins.edges[j], x)
     }
 }
 

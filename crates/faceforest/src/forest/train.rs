@@ -469,10 +469,8 @@ impl Ctx<'_> {
         if let Some(oob) = self.oob {
             let k = self.k();
             let mut local: Vec<(usize, Vec<f32>)> = Vec::new();
-            for i in 0..n {
-                if mult[i] == 0 {
-                    local.push((i, tree.dist_of(&data.rows[i * f..(i + 1) * f]).to_vec()));
-                }
+            for (i, _) in mult.iter().enumerate().filter(|(_, &m)| m == 0) {
+                local.push((i, tree.dist_of(&data.rows[i * f..(i + 1) * f]).to_vec()));
             }
             let mut g = oob.lock().unwrap();
             for (i, d) in local {
@@ -739,7 +737,7 @@ mod tests {
     #[test]
     fn separable_classes_give_pure_leaves_and_determinism() {
         let rows: Vec<u8> = (0..3000).map(|i| (i % 200) as u8).collect();
-        let labels: Vec<u8> = rows.iter().map(|&x| (x / 50) as u8).collect();
+        let labels: Vec<u8> = rows.iter().map(|&x| x / 50).collect();
         let data = TrainSet {
             rows: &rows,
             labels: &labels,

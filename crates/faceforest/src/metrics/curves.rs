@@ -34,8 +34,8 @@ impl PrCurves {
     pub fn add(&mut self, probs: &[f32], truth: &[u8]) {
         let k = self.names.len();
         for (row, &t) in probs.chunks_exact(k).zip(truth) {
-            for c in 0..k {
-                let level = (row[c].clamp(0.0, 1.0) * LEVELS as f32).round() as usize;
+            for (c, &score) in row.iter().enumerate() {
+                let level = (score.clamp(0.0, 1.0) * LEVELS as f32).round() as usize;
                 if t as usize == c {
                     self.pos[c][level] += 1;
                 } else {

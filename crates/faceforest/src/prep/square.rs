@@ -129,56 +129,66 @@ pub fn unsquare_probs(
 ) -> (Vec<u8>, Option<Vec<f32>>) {
     let (w, h) = (g.src_width as usize, g.src_height as usize);
     let s = g.size as usize;
-    let mut labels = vec![0u8; w * h];
-    let mut out_probs = if keep_probs {
-        Some(vec![0f32; w * h * NUM_PHOTO_CLASSES])
-    } else {
-        None
-    };
     let fx = g.scaled_width as f32 / w as f32;
     let fy = g.scaled_height as f32 / h as f32;
     // Sample only inside the content area so padding never bleeds into edge pixels.
     let (x_lo, x_hi) = (g.offset_x as f32, (g.offset_x + g.scaled_width - 1) as f32);
     let (y_lo, y_hi) = (g.offset_y as f32, (g.offset_y + g.scaled_height - 1) as f32);
-    let mut acc = [0f32; NUM_CLASSES];
-    for y in 0..h {
+    let xs: Vec<(usize, usize, f32)> = (0..w)
+        .map(|x| {
+            let sx = (g.offset_x as f32 + (x as f32 + 0.5) * fx - 0.5).clamp(x_lo, x_hi);
+            let x0 = sx.floor() as usize;
+            (x0, (x0 + 1).min(x_hi as usize), sx - x0 as f32)
+        })
+        .collect();
+    // Bilinear photo-class probabilities at photo pixel (x, y).
+    let sample = |y: usize, x: usize| -> [f32; NUM_PHOTO_CLASSES] {
         let sy = (g.offset_y as f32 + (y as f32 + 0.5) * fy - 0.5).clamp(y_lo, y_hi);
         let y0 = sy.floor() as usize;
         let y1 = (y0 + 1).min(y_hi as usize);
         let ty = sy - y0 as f32;
-        for x in 0..w {
-            let sx = (g.offset_x as f32 + (x as f32 + 0.5) * fx - 0.5).clamp(x_lo, x_hi);
-            let x0 = sx.floor() as usize;
-            let x1 = (x0 + 1).min(x_hi as usize);
-            let tx = sx - x0 as f32;
-            let corners = [
-                (y0 * s + x0, (1.0 - tx) * (1.0 - ty)),
-                (y0 * s + x1, tx * (1.0 - ty)),
-                (y1 * s + x0, (1.0 - tx) * ty),
-                (y1 * s + x1, tx * ty),
-            ];
-            acc.iter_mut().for_each(|a| *a = 0.0);
-            for (p, wgt) in corners {
-                let row = &probs[p * NUM_CLASSES..(p + 1) * NUM_CLASSES];
-                for c in 0..NUM_PHOTO_CLASSES {
-                    acc[c] += wgt * row[c];
-                }
+        let (x0, x1, tx) = xs[x];
+        let corners = [
+            (y0 * s + x0, (1.0 - tx) * (1.0 - ty)),
+            (y0 * s + x1, tx * (1.0 - ty)),
+            (y1 * s + x0, (1.0 - tx) * ty),
+            (y1 * s + x1, tx * ty),
+        ];
+        let mut acc = [0f32; NUM_PHOTO_CLASSES];
+        for (p, wgt) in corners {
+            let row = &probs[p * NUM_CLASSES..p * NUM_CLASSES + NUM_PHOTO_CLASSES];
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a += wgt * v;
             }
+        }
+        acc
+    };
+    let mut labels = vec![0u8; w * h];
+    crate::par::for_chunks_mut(&mut labels, w, |y, row| {
+        for (x, l) in row.iter_mut().enumerate() {
+            let acc = sample(y, x);
             let mut best = 0;
             for c in 1..NUM_PHOTO_CLASSES {
                 if acc[c] > acc[best] {
                     best = c;
                 }
             }
-            labels[y * w + x] = best as u8;
-            if let Some(op) = out_probs.as_mut() {
-                let total: f32 = acc[..NUM_PHOTO_CLASSES].iter().sum::<f32>().max(1e-12);
-                for c in 0..NUM_PHOTO_CLASSES {
-                    op[(y * w + x) * NUM_PHOTO_CLASSES + c] = acc[c] / total;
+            *l = best as u8;
+        }
+    });
+    let out_probs = keep_probs.then(|| {
+        let mut out = vec![0f32; w * h * NUM_PHOTO_CLASSES];
+        crate::par::for_chunks_mut(&mut out, w * NUM_PHOTO_CLASSES, |y, row| {
+            for (x, px) in row.chunks_exact_mut(NUM_PHOTO_CLASSES).enumerate() {
+                let acc = sample(y, x);
+                let total: f32 = acc.iter().sum::<f32>().max(1e-12);
+                for (o, a) in px.iter_mut().zip(acc) {
+                    *o = a / total;
                 }
             }
-        }
-    }
+        });
+        out
+    });
     (labels, out_probs)
 }
 
