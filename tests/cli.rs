@@ -1,6 +1,9 @@
 //! The `faceforest` binary, driven as a user would: train a tiny model, inspect it,
 //! segment a photo, and get clear errors for bad files.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,20 +18,7 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn fasseg() -> Option<PathBuf> {
-    let d = std::env::var_os("FASSEG_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fasseg")
-        });
-    if d.join("frontal02").is_dir() {
-        Some(d)
-    } else {
-        eprintln!(
-            "SKIPPED: FASSEG not found at {} (set FASSEG_DIR)",
-            d.display()
-        );
-        None
-    }
+    support::fasseg_dir()
 }
 
 fn write_synthetic_png(path: &Path) {

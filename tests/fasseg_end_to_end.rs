@@ -2,6 +2,9 @@
 //! place (FASSEG_DIR, default ../shared/fasseg); where the folder is absent the test
 //! says so loudly and returns (CI has the data).
 
+#[path = "support/mod.rs"]
+mod support;
+
 use faceforest::dataset::fasseg;
 use faceforest::forest::ForestParams;
 use faceforest::pipeline::{evaluate, train_model, TrainOptions};
@@ -10,20 +13,7 @@ use faceforest::Segmenter;
 use std::path::PathBuf;
 
 fn data_dir() -> Option<PathBuf> {
-    let d = std::env::var_os("FASSEG_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fasseg")
-        });
-    if d.join("frontal02").is_dir() {
-        Some(d)
-    } else {
-        eprintln!(
-            "SKIPPED: FASSEG not found at {} (set FASSEG_DIR)",
-            d.display()
-        );
-        None
-    }
+    support::fasseg_dir()
 }
 
 #[test]

@@ -44,7 +44,7 @@ impl Model {
     pub fn predict_square(&self, square: &image::RgbImage) -> Vec<f32> {
         let base = self.features.compute(square);
         let fb = base.nrows();
-        let rows1 = self.forest.quantise_parts(&[base.view()]);
+        let rows1 = self.forest.quantise_planes(base.view());
         let mut probs = self.forest.predict_binned(&rows1);
         for stage in &self.context_stages {
             // Quantise the features and the context samples straight into the
