@@ -743,47 +743,41 @@ function nextVideoFrame(video) {
   });
 }
 
+// Live frames are worked on at this size: the model sees a 128×128 square of the
+// face anyway, and a smaller frame makes capture, detection and the copy back cheap.
+const LIVE_WORK_SIDE = 320;
+// Frames in flight: while the worker segments one, the page captures the next, so
+// the worker never waits for the page (results still arrive in order).
+const LIVE_DEPTH = 2;
+
 async function cameraLoop(cam, token) {
   const video = el.video;
-  let work = null;
-  let wctx = null;
+  const slots = []; // per-frame canvases: each keeps its frame until its labels return
+  const pending = [];
   const done = []; // completion times, for fps over the last second
   let lat = 0;
   let segMs = 0;
   let detMs = null;
   let frames = 0;
   let lastStats = 0;
-  while (cam.running && token === st.token) {
-    await nextVideoFrame(video);
-    if (!cam.running || token !== st.token) break;
-    const vw = video.videoWidth;
-    const vh = video.videoHeight;
-    if (!vw || !vh) continue;
-    const [w, h] = fit(vw, vh, 640);
-    if (!work || work.width !== w || work.height !== h) {
-      work = new OffscreenCanvas(w, h);
-      wctx = work.getContext('2d', { willReadFrequently: true });
-      el.photo.width = w;
-      el.photo.height = h;
-      sizeStages(w, h);
-      applyView();
-    }
-    const t0 = performance.now();
-    wctx.drawImage(video, 0, 0, w, h);
-    const img = wctx.getImageData(0, 0, w, h);
+  let size = null;
+  const live = () => cam.running && token === st.token;
+  const show = async ({ promise, canvas, t0, w, h }) => {
     let r;
     try {
-      r = await st.seg.segmentVideoFrame(img, { transfer: true, detectEvery: DETECT_EVERY });
+      r = await promise;
     } catch (e) {
-      if (cam.running) {
+      if (live()) {
         stopCamera();
         showError(`Live segmentation failed: ${e.message}`);
       }
-      return;
+      return false;
+    } finally {
+      slots.push(canvas);
     }
-    if (!cam.running || token !== st.token) break;
+    if (!live()) return false;
     // Show the frame these labels belong to.
-    el.photo.getContext('2d').drawImage(work, 0, 0);
+    el.photo.getContext('2d').drawImage(canvas, 0, 0);
     st.result = r;
     drawLabels();
     drawBoxes();
@@ -801,8 +795,36 @@ async function cameraLoop(cam, token) {
       st.camStats = { fps, latency: lat, segmentMs: segMs, detectMs: detMs, frames, face: !!r.box };
       el.camStats.textContent = `${fps.toFixed(1)} fps · ${Math.round(lat)} ms latency (segment ${Math.round(segMs)} ms${detMs != null ? `, detect ${Math.round(detMs)} ms every ${DETECT_EVERY} frames` : ''})${r.box ? '' : ' · no face: whole frame'}`;
       el.perf.textContent = `${st.info.build} build · ${st.info.threads} thread${st.info.threads === 1 ? '' : 's'} · ${Math.round(segMs)} ms per frame`;
-      el.caption.textContent = `Webcam — ${w}×${h}`;
+      el.caption.textContent = `Webcam — ${w}×${h} (shown at ${video.videoWidth}×${video.videoHeight})`;
     }
+    return true;
+  };
+  while (live()) {
+    await nextVideoFrame(video);
+    if (!live()) break;
+    const vw = video.videoWidth;
+    const vh = video.videoHeight;
+    if (!vw || !vh) continue;
+    const [w, h] = fit(vw, vh, LIVE_WORK_SIDE);
+    if (!size || size[0] !== w || size[1] !== h) {
+      // A new frame size: let the frames in flight land, then start afresh.
+      while (pending.length) if (!(await show(pending.shift()))) return;
+      slots.length = 0;
+      size = [w, h];
+      el.photo.width = w;
+      el.photo.height = h;
+      sizeStages(w, h);
+      applyView();
+    }
+    const canvas = slots.pop() ?? new OffscreenCanvas(w, h);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    const t0 = performance.now();
+    ctx.drawImage(video, 0, 0, w, h);
+    const img = ctx.getImageData(0, 0, w, h);
+    const promise = st.seg.segmentVideoFrame(img, { transfer: true, detectEvery: DETECT_EVERY });
+    promise.catch(() => {}); // handled in show()
+    pending.push({ promise, canvas, t0, w, h });
+    if (pending.length >= LIVE_DEPTH && !(await show(pending.shift()))) return;
   }
 }
 

@@ -132,6 +132,10 @@ pub struct ModelArgs {
     /// Folds for the out-of-fold probabilities context stages learn from.
     #[arg(long, default_value_t = 3)]
     pub context_folds: usize,
+    /// Pixels whose stage-1 top probability reaches this keep it and skip the
+    /// context stage (above 1: none skip). Chosen by grid-search --grid-skip-confident.
+    #[arg(long, default_value_t = 0.95)]
+    pub skip_confident: f32,
 }
 
 impl ModelArgs {
@@ -187,6 +191,7 @@ impl ModelArgs {
             size_budget: self.size_budget,
             context_stages: self.context_stages,
             context_folds: self.context_folds,
+            skip_confident: self.skip_confident,
         }
     }
 }
@@ -216,29 +221,38 @@ pub struct EvalArgs {
     /// Folder for plots (PR curves, importances, overlays); default: next to the JSON.
     #[arg(long)]
     pub plots: Option<PathBuf>,
+    /// Override the model's context-stage skip threshold (to see the trade-off).
+    #[arg(long)]
+    pub skip_confident: Option<f32>,
 }
 
 #[derive(Args)]
 pub struct GridArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Base settings; the grid overrides trees, max depth and HOG cell.
+    /// Base settings; each --grid-* list given overrides its setting, the others
+    /// keep the base value.
     #[command(flatten)]
     pub model: ModelArgs,
-    #[arg(long, value_delimiter = ',', default_value = "10,30")]
+    /// Tree counts to try.
+    #[arg(long, value_delimiter = ',')]
     pub grid_trees: Vec<usize>,
     /// Depths to try; 0 means no limit.
-    #[arg(long, value_delimiter = ',', default_value = "0,15")]
+    #[arg(long, value_delimiter = ',')]
     pub grid_depth: Vec<usize>,
     /// Single-scale HOG cells to try (default: keep the base --hog-cell setting).
     #[arg(long, value_delimiter = ',')]
     pub grid_hog_cell: Vec<u32>,
     /// Leaf budgets per tree to try; 0 means none.
-    #[arg(long, value_delimiter = ',', default_value = "0")]
+    #[arg(long, value_delimiter = ',')]
     pub grid_max_leaves: Vec<usize>,
     /// Class-weight powers to try (0 = unweighted, 1 = balanced).
-    #[arg(long, value_delimiter = ',', default_value = "0")]
+    #[arg(long, value_delimiter = ',')]
     pub grid_class_weight_power: Vec<f32>,
+    /// Context-stage skip thresholds to try; each fold's model is evaluated at all
+    /// of them (prediction-time only, no retraining). Default: --skip-confident.
+    #[arg(long, value_delimiter = ',')]
+    pub grid_skip_confident: Vec<f32>,
     #[arg(long, default_value_t = 3)]
     pub folds: usize,
     /// Refit the best setting on all training photos and write it here.

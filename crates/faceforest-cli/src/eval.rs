@@ -9,7 +9,14 @@ use std::path::{Path, PathBuf};
 
 pub fn run(a: EvalArgs) -> CliResult {
     let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: {e}", a.model.display()))?;
-    let model = Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", a.model.display()))?;
+    let mut model = Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", a.model.display()))?;
+    if let Some(skip) = a.skip_confident {
+        // To see the trade-off only: settings are chosen by grid-search, not on test photos.
+        model
+            .context_stages
+            .iter_mut()
+            .for_each(|st| st.skip_confident = skip);
+    }
     let plots = a
         .plots
         .clone()

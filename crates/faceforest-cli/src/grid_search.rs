@@ -4,7 +4,7 @@ use crate::CliResult;
 use faceforest::dataset::fasseg;
 use faceforest::features::HogConfig;
 use faceforest::forest::ClassWeight;
-use faceforest::pipeline::{cross_validate, train_model};
+use faceforest::pipeline::{cross_validate_skips, train_model};
 use serde_json::json;
 
 fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -23,11 +23,22 @@ pub fn run(a: GridArgs) -> CliResult {
     } else {
         a.grid_hog_cell.clone()
     };
-    for &t in &a.grid_trees {
-        for &d in &a.grid_depth {
+    fn or<T: Clone>(grid: &[T], base: T) -> Vec<T> {
+        if grid.is_empty() {
+            vec![base]
+        } else {
+            grid.to_vec()
+        }
+    }
+    let trees = or(&a.grid_trees, base.forest.n_trees);
+    let depths = or(&a.grid_depth, base.forest.max_depth.unwrap_or(0));
+    let leaves = or(&a.grid_max_leaves, base.forest.max_leaves.unwrap_or(0));
+    let weights = or(&a.grid_class_weight_power, a.model.class_weight_power);
+    for &t in &trees {
+        for &d in &depths {
             for &c in &hog_cells {
-                for &l in &a.grid_max_leaves {
-                    for &w in &a.grid_class_weight_power {
+                for &l in &leaves {
+                    for &w in &weights {
                         let mut o = base.clone();
                         o.forest.n_trees = t;
                         o.forest.max_depth = (d > 0).then_some(d);
@@ -63,25 +74,35 @@ pub fn run(a: GridArgs) -> CliResult {
     );
     let pb = bar(total_trees as u64, "trees");
     let mut rows = Vec::new();
+    let skips = if a.grid_skip_confident.is_empty() {
+        vec![base.skip_confident]
+    } else {
+        a.grid_skip_confident.clone()
+    };
     for ((t, d, c, l, w), o) in &grid {
-        let folds = cross_validate(&photos, o, a.folds, a.model.seed, &|| pb.inc(1))?;
-        let acc: Vec<f64> = folds.iter().map(|e| e.honest.accuracy).collect();
-        let f1: Vec<f64> = folds.iter().map(|e| e.honest.macro_f1).collect();
-        let (am, asd) = mean_std(&acc);
-        let (fm, fsd) = mean_std(&f1);
-        let c = if *c == u32::MAX {
-            a.model.hog_cell.first().copied().unwrap_or(0)
-        } else {
-            *c
-        };
-        let line = format!(
-            "trees {t:>3} depth {:>4} hog cell {c:>2} max leaves {l:>6} class weight {w:.2}: honest accuracy {am:.4} ± {asd:.4}, macro-F1 {fm:.4} ± {fsd:.4}",
-            if *d == 0 { "none".to_string() } else { d.to_string() }
-        );
-        // println on a hidden bar (no terminal) would drop the line.
-        pb.suspend(|| eprintln!("{line}"));
-        rows.push((json!({"trees": t, "max_depth": d, "hog_cell": c, "max_leaves": l, "class_weight_power": w, "accuracy_mean": am, "accuracy_std": asd,
-                          "macro_f1_mean": fm, "macro_f1_std": fsd, "fold_accuracy": acc, "fold_macro_f1": f1}), fm, o.clone()));
+        let by_skip =
+            cross_validate_skips(&photos, o, a.folds, a.model.seed, &skips, &|| pb.inc(1))?;
+        for (&skip, folds) in skips.iter().zip(&by_skip) {
+            let acc: Vec<f64> = folds.iter().map(|e| e.honest.accuracy).collect();
+            let f1: Vec<f64> = folds.iter().map(|e| e.honest.macro_f1).collect();
+            let (am, asd) = mean_std(&acc);
+            let (fm, fsd) = mean_std(&f1);
+            let c = if *c == u32::MAX {
+                a.model.hog_cell.first().copied().unwrap_or(0)
+            } else {
+                *c
+            };
+            let line = format!(
+                "trees {t:>3} depth {:>4} hog cell {c:>2} max leaves {l:>6} class weight {w:.2} skip {skip:.2}: honest accuracy {am:.4} ± {asd:.4}, macro-F1 {fm:.4} ± {fsd:.4}",
+                if *d == 0 { "none".to_string() } else { d.to_string() }
+            );
+            // println on a hidden bar (no terminal) would drop the line.
+            pb.suspend(|| eprintln!("{line}"));
+            let mut o = o.clone();
+            o.skip_confident = skip;
+            rows.push((json!({"trees": t, "max_depth": d, "hog_cell": c, "max_leaves": l, "class_weight_power": w, "skip_confident": skip,
+                              "accuracy_mean": am, "accuracy_std": asd, "macro_f1_mean": fm, "macro_f1_std": fsd, "fold_accuracy": acc, "fold_macro_f1": f1}), fm, o));
+        }
     }
     pb.finish_and_clear();
     // Select by mean cross-validated macro-F1: accuracy alone is dominated by skin and hair.

@@ -55,9 +55,10 @@ pub fn run(a: InfoArgs) -> CliResult {
     );
     if !m.context_stages.is_empty() {
         println!(
-            "stages       {} (auto-context reads {} probability samples around each pixel)",
+            "stages       {} (auto-context reads {} probability samples around each pixel; pixels at least {} sure after stage 1 skip it)",
             1 + m.context_stages.len(),
-            m.context_stages[0].layout.samples.len()
+            m.context_stages[0].layout.samples.len(),
+            m.context_stages[0].skip_confident
         );
     }
     println!("trees        {}", m.n_trees());

@@ -1,6 +1,37 @@
 //! Where a frame's time goes, step by step (a developer's probe, not a benchmark).
+use faceforest::forest::planes::PlaneStack;
 use faceforest::{Model, Segmenter};
-use std::time::Instant;
+
+/// CPU time of all this process's threads, in ms: fairer than wall time when
+/// other work shares the machine.
+fn cpu_ms() -> f64 {
+    let mut ns = 0u64;
+    for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        if let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) {
+            ns += s.split_whitespace().next().unwrap().parse::<u64>().unwrap();
+        }
+    }
+    ns as f64 / 1e6
+}
+
+#[derive(Clone, Copy)]
+struct Instant(f64, std::time::Instant);
+impl Instant {
+    fn now() -> Instant {
+        Instant(cpu_ms(), std::time::Instant::now())
+    }
+}
+impl std::ops::Sub for Instant {
+    type Output = f64;
+    /// CPU ms with `PROFILE_CPU=1`, else wall ms.
+    fn sub(self, o: Instant) -> f64 {
+        if std::env::var_os("PROFILE_CPU").is_some() {
+            self.0 - o.0
+        } else {
+            (self.1 - o.1).as_secs_f64() * 1e3
+        }
+    }
+}
 
 fn main() {
     let path = std::env::args()
@@ -12,32 +43,38 @@ fn main() {
     for _ in 0..3 {
         seg.segment(&frame, false).unwrap();
     }
-    let n = 20;
+    let st = &model.context_stages[0];
+    let n = 40;
     let mut t = [0f64; 8];
+    let mut alloc = 0f64;
     for _ in 0..n {
         let t0 = Instant::now();
         let (sq, g) = faceforest::prep::square::square_photo(&frame, model.size);
         let t1 = Instant::now();
         let base = model.features.compute(&sq);
         let t2 = Instant::now();
-        let probs = model.forest.predict_planes(base.view());
-        let t3 = Instant::now();
-        let st = &model.context_stages[0];
-        let f = st.forest.n_features();
-        let mut rows = vec![0u8; base.ncols() * f];
-        st.forest.quantise_into(base.view(), &mut rows, f, 0);
-        let t4 = Instant::now();
         let fb = base.nrows();
-        st.layout
-            .quantise_into(&probs, model.size, &mut rows, f, fb, |j, v| {
-                st.forest.quantise_value(fb + j, v)
-            });
+        let mut stack = PlaneStack::new(
+            model.size as usize,
+            st.layout.reach(),
+            fb + st.layout.n_planes(),
+        );
+        let origins = stack.origins();
+        let ta = Instant::now();
+        alloc += (ta - t2) / n as f64;
+        stack.quantise(base.view(), &model.forest, 0);
+        let off = stack.plane_offsets(0, fb);
+        let t3 = Instant::now();
+        let probs = model.forest.predict_at(&stack.data, &off, &origins);
+        let t4 = Instant::now();
+        let mut off2 = off.clone();
+        off2.extend(st.box_planes(&probs, &mut stack, fb));
         let t5 = Instant::now();
-        let p2 = st.forest.predict_binned(&rows);
+        let p2 = st.forest.predict_at(&stack.data, &off2, &origins);
         let t6 = Instant::now();
         let _ = faceforest::prep::square::unsquare_probs(&p2, &g, false);
         let t7 = Instant::now();
-        for (i, (a, b)) in [
+        let steps = [
             (t0, t1),
             (t1, t2),
             (t2, t3),
@@ -46,19 +83,17 @@ fn main() {
             (t5, t6),
             (t6, t7),
             (t0, t7),
-        ]
-        .iter()
-        .enumerate()
-        {
-            t[i] += (*b - *a).as_secs_f64() * 1e3 / n as f64;
+        ];
+        for (i, (a, b)) in steps.iter().enumerate() {
+            t[i] += (*b - *a) / n as f64;
         }
     }
     let names = [
         "square",
         "features",
-        "stage1",
-        "ctx planes",
-        "concat+quantise",
+        "quantise",
+        "stage1 walk",
+        "box planes",
         "stage2 walk",
         "unsquare",
         "total",
@@ -66,4 +101,12 @@ fn main() {
     for (n, v) in names.iter().zip(t) {
         println!("{n:>16} {v:8.2} ms");
     }
+    println!("{:>16} {alloc:8.2} ms (of quantise)", "alloc");
+    let mut seg_ms = 0.0;
+    for _ in 0..n {
+        let t0 = Instant::now();
+        seg.segment(&frame, false).unwrap();
+        seg_ms += (Instant::now() - t0) / n as f64;
+    }
+    println!("{:>16} {seg_ms:8.2} ms", "Segmenter");
 }

@@ -7,13 +7,14 @@ use crate::classes::ClassInfo;
 use crate::error::{Error, Result};
 use crate::features::autocontext::ContextLayout;
 use crate::features::FeatureConfig;
+use crate::forest::planes::PlaneStack;
 use crate::forest::Forest;
 use serde::{Deserialize, Serialize};
 
 pub const MAGIC: &[u8; 8] = b"FACEFRST";
 /// Bumped whenever the encoded layout changes.
-pub const FORMAT_VERSION: u16 = 1;
-pub const OLDEST_SUPPORTED_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
+pub const OLDEST_SUPPORTED_VERSION: u16 = 2;
 /// Square sizes a model may declare.
 pub const SIZE_RANGE: std::ops::RangeInclusive<u32> = 16..=1024;
 
@@ -36,6 +37,35 @@ pub struct Model {
 pub struct ContextStage {
     pub layout: ContextLayout,
     pub forest: Forest,
+    /// A pixel whose previous-stage top probability is at least this keeps that
+    /// answer and skips the stage (above 1: no pixel skips). Most pixels are sure
+    /// after stage 1, so this saves most of the stage's walk for little accuracy.
+    pub skip_confident: f32,
+}
+
+impl ContextStage {
+    /// Writes the box planes of the previous stage's `probs` into `stack` from
+    /// plane `first`, quantised with this stage's bins, and returns the offsets of
+    /// the context features (see [`PlaneStack`]).
+    pub fn box_planes(&self, probs: &[f32], stack: &mut PlaneStack, first: usize) -> Vec<isize> {
+        // `validate` made every feature reading one box plane share its bins.
+        let fb = self.forest.n_features() - self.layout.n_features();
+        let (edges, luts) = (&self.forest.bins.edges, &self.forest.packed().luts);
+        let reader: Vec<usize> = self
+            .layout
+            .plane_features()
+            .iter()
+            .map(|j| fb + j)
+            .collect();
+        self.layout
+            .box_planes(probs, stack, first, |plane, values, out| {
+                let (e, lut) = (&edges[reader[plane]], &luts[reader[plane]]);
+                for (o, &v) in out.iter_mut().zip(values) {
+                    *o = lut.bin(e, v);
+                }
+            });
+        self.layout.offsets(stack, first)
+    }
 }
 
 impl Model {
@@ -44,28 +74,35 @@ impl Model {
     pub fn predict_square(&self, square: &image::RgbImage) -> Vec<f32> {
         let base = self.features.compute(square);
         let fb = base.nrows();
-        let rows1 = self.forest.quantise_planes(base.view());
-        let mut probs = self.forest.predict_binned(&rows1);
+        let s = self.size as usize;
+        // One stack for all stages: the quantised features, then the box planes of
+        // the previous stage's probabilities (rewritten by each stage).
+        let pad = self.context_stages.iter().map(|st| st.layout.reach()).max();
+        let ctx_planes = self
+            .context_stages
+            .iter()
+            .map(|st| st.layout.n_planes())
+            .max();
+        let mut stack = PlaneStack::new(s, pad.unwrap_or(0), fb + ctx_planes.unwrap_or(0));
+        stack.quantise(base.view(), &self.forest, 0);
+        let origins = stack.origins();
+        let base_offsets = stack.plane_offsets(0, fb);
+        let mut probs = self.forest.predict_at(&stack.data, &base_offsets, &origins);
         for stage in &self.context_stages {
-            // Quantise the features and the context samples straight into the
-            // stage's rows (the same values training saw, without float planes).
-            let f = stage.forest.n_features();
-            let mut rows = vec![0u8; base.ncols() * f];
-            if stage.forest.bins.edges[..fb] == self.forest.bins.edges[..] {
-                // Same bins for the features as stage 1 (the usual case): copy its bytes.
-                for (dst, src) in rows.chunks_exact_mut(f).zip(rows1.chunks_exact(fb)) {
-                    dst[..fb].copy_from_slice(src);
-                }
-            } else {
-                stage.forest.quantise_into(base.view(), &mut rows, f, 0);
+            let mut offsets = base_offsets.clone();
+            offsets.extend(stage.box_planes(&probs, &mut stack, fb));
+            let k = self.forest.n_classes as usize;
+            let unsure: Vec<usize> = probs
+                .chunks_exact(k)
+                .enumerate()
+                .filter(|(_, p)| p.iter().fold(0f32, |a, &b| a.max(b)) < stage.skip_confident)
+                .map(|(i, _)| i)
+                .collect();
+            let picked: Vec<usize> = unsure.iter().map(|&i| origins[i]).collect();
+            let again = stage.forest.predict_at(&stack.data, &offsets, &picked);
+            for (&i, p) in unsure.iter().zip(again.chunks_exact(k)) {
+                probs[i * k..(i + 1) * k].copy_from_slice(p);
             }
-            let forest = &stage.forest;
-            stage
-                .layout
-                .quantise_into(&probs, self.size, &mut rows, f, fb, |j, v| {
-                    forest.quantise_value(fb + j, v)
-                });
-            probs = stage.forest.predict_binned(&rows);
         }
         probs
     }
@@ -194,6 +231,34 @@ impl Model {
             }
             if st.layout.samples.iter().any(|s| s.2 == 0) {
                 return corrupt("context window of 0 px".into());
+            }
+            if st.skip_confident.is_nan() {
+                return corrupt(format!("context stage {} has no skip threshold", i + 2));
+            }
+            if st.layout.reach() > self.size as usize {
+                return corrupt(format!("context stage {} samples beyond the square", i + 2));
+            }
+            // Prediction quantises the features once for all stages, and each box
+            // plane once for all the samples that read it shifted.
+            let (fb, edges) = (self.features.n_features(), &st.forest.bins.edges);
+            if edges[..fb] != self.forest.bins.edges[..] {
+                return corrupt(format!(
+                    "context stage {} bins the features unlike stage 1",
+                    i + 2
+                ));
+            }
+            let group = st.layout.windows().1;
+            let reader = st.layout.plane_features();
+            for (k, &g) in group.iter().enumerate() {
+                for c in 0..crate::classes::NUM_PHOTO_CLASSES {
+                    let first = reader[g * crate::classes::NUM_PHOTO_CLASSES + c];
+                    if edges[fb + k * crate::classes::NUM_PHOTO_CLASSES + c] != edges[fb + first] {
+                        return corrupt(format!(
+                            "context stage {} bins shifted samples of one plane differently",
+                            i + 2
+                        ));
+                    }
+                }
             }
             st.forest.validate()?;
         }

@@ -53,6 +53,8 @@ pub struct TrainOptions {
     pub context_stages: usize,
     /// Folds (by photo) for the out-of-fold probabilities a context stage learns from.
     pub context_folds: usize,
+    /// See [`ContextStage::skip_confident`].
+    pub skip_confident: f32,
 }
 
 impl Default for TrainOptions {
@@ -64,6 +66,7 @@ impl Default for TrainOptions {
             size_budget: None,
             context_stages: 0,
             context_folds: 3,
+            skip_confident: 2.0,
         }
     }
 }
@@ -244,6 +247,7 @@ pub fn train_model(
             .map(|forest| ContextStage {
                 layout: layout.clone(),
                 forest,
+                skip_confident: opts.skip_confident,
             })
             .collect(),
         notes: vec![],
@@ -414,6 +418,22 @@ pub fn cross_validate(
     seed: u64,
     tree_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Evaluation>> {
+    let mut out =
+        cross_validate_skips(photos, opts, folds, seed, &[opts.skip_confident], tree_done)?;
+    Ok(out.remove(0))
+}
+
+/// [`cross_validate`] with each fold's model also evaluated at every
+/// [`ContextStage::skip_confident`] in `skips` (a prediction-time setting, so no
+/// retraining): `[skip][fold]`.
+pub fn cross_validate_skips(
+    photos: &[Photo],
+    opts: &TrainOptions,
+    folds: usize,
+    seed: u64,
+    skips: &[f32],
+    tree_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<Evaluation>>> {
     if folds < 2 || folds > photos.len() {
         return Err(Error::InvalidConfig(format!(
             "{folds} folds for {} photos",
@@ -421,7 +441,7 @@ pub fn cross_validate(
         )));
     }
     let order = fold_order(photos.len(), seed);
-    let mut out = Vec::new();
+    let mut out = vec![Vec::new(); skips.len()];
     for f in 0..folds {
         let (mut train, mut test) = (Vec::new(), Vec::new());
         for (pos, &i) in order.iter().enumerate() {
@@ -432,8 +452,13 @@ pub fn cross_validate(
             }
         }
         let (model, _) = train_model(&train, opts, tree_done)?;
-        let seg = Segmenter::new(model)?;
-        out.push(evaluate(&seg, &test, &|| {}));
+        for (&skip, out) in skips.iter().zip(&mut out) {
+            let mut m = model.clone();
+            m.context_stages
+                .iter_mut()
+                .for_each(|st| st.skip_confident = skip);
+            out.push(evaluate(&Segmenter::new(m)?, &test, &|| {}));
+        }
     }
     Ok(out)
 }

@@ -212,3 +212,64 @@ fn a_multi_stage_model_round_trips_and_uses_every_stage() {
         .unwrap();
     assert_ne!(a.probabilities, c.probabilities);
 }
+
+#[test]
+fn the_plane_walk_and_the_cascade_match_the_row_walk() {
+    let photos: Vec<_> = (0..6).map(|s| face(40, 56, s)).collect();
+    let opts = TrainOptions {
+        size: 40,
+        features: FeatureConfig {
+            context: vec![5],
+            ..FeatureConfig::default()
+        },
+        forest: ForestParams {
+            n_trees: 3,
+            max_leaves: Some(120),
+            ..Default::default()
+        },
+        context_stages: 1,
+        context_folds: 3,
+        ..Default::default()
+    };
+    let (mut m, _) = train_model(&photos, &opts, &|| {}).unwrap();
+    let (square, _) = faceforest::prep::square::square_photo(&face(60, 45, 9).photo, m.size);
+    // Reference: every feature of every pixel as a row of bytes, context samples
+    // taken one by one from float planes.
+    let base = m.features.compute(&square);
+    let p1 = m.forest.predict_planes(base.view());
+    let st = &m.context_stages[0];
+    let ctx = st.layout.planes(&p1, m.size);
+    let both = ndarray::concatenate(ndarray::Axis(0), &[base.view(), ctx.view()]).unwrap();
+    let p2 = st.forest.predict_planes(both.view());
+    m.context_stages[0].skip_confident = 2.0;
+    assert_eq!(
+        m.predict_square(&square),
+        p2,
+        "no pixel skips: stage 2 everywhere"
+    );
+    m.context_stages[0].skip_confident = 0.0;
+    assert_eq!(
+        m.predict_square(&square),
+        p1,
+        "every pixel skips: stage 1 everywhere"
+    );
+    m.context_stages[0].skip_confident = 0.9;
+    let mixed = m.predict_square(&square);
+    let k = m.forest.n_classes as usize;
+    let mut skipped = 0;
+    for i in 0..mixed.len() / k {
+        let r = i * k..(i + 1) * k;
+        let sure = p1[r.clone()].iter().fold(0f32, |a, &b| a.max(b)) >= 0.9;
+        skipped += sure as usize;
+        assert_eq!(
+            &mixed[r.clone()],
+            if sure { &p1[r] } else { &p2[r] },
+            "pixel {i}"
+        );
+    }
+    assert!(
+        skipped > 0 && skipped < mixed.len() / k,
+        "{skipped} of {} skipped",
+        mixed.len() / k
+    );
+}

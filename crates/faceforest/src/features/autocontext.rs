@@ -4,6 +4,7 @@
 //! pixel "sees" where the eyes, nose and hair were found around it.
 
 use crate::classes::{NUM_CLASSES, NUM_PHOTO_CLASSES};
+use crate::forest::planes::PlaneStack;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
@@ -62,23 +63,103 @@ impl ContextLayout {
         out
     }
 
-    /// The same values as [`ContextLayout::planes`], quantised by `bin` straight into
-    /// row-major feature rows (`stride` bytes per pixel, from column `first`): no
-    /// float planes to allocate at inference, and image rows run in parallel.
-    pub fn quantise_into(
+    /// The distinct windows, in first-seen order, and the window index of each
+    /// sample. Samples with one window differ only by a shift, so each window's box
+    /// means are computed once per class and every sample reads them shifted.
+    pub fn windows(&self) -> (Vec<u16>, Vec<usize>) {
+        let mut windows: Vec<u16> = Vec::new();
+        let group = self
+            .samples
+            .iter()
+            .map(|&(_, _, w)| {
+                windows.iter().position(|&v| v == w).unwrap_or_else(|| {
+                    windows.push(w);
+                    windows.len() - 1
+                })
+            })
+            .collect();
+        (windows, group)
+    }
+
+    /// Planes a [`PlaneStack`] needs for this layout: one per window and class.
+    pub fn n_planes(&self) -> usize {
+        self.windows().0.len() * NUM_PHOTO_CLASSES
+    }
+
+    /// The farthest shift of any sample: the border a [`PlaneStack`] needs.
+    pub fn reach(&self) -> usize {
+        self.samples
+            .iter()
+            .map(|&(dx, dy, _)| dx.unsigned_abs().max(dy.unsigned_abs()) as usize)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Writes the box means of `probs` (`side²` rows of [`NUM_CLASSES`]) for every
+    /// window and class into planes `first..first + n_planes()` of `stack`,
+    /// quantised by `bin(plane, values, bytes)` a row at a time, borders clamped to
+    /// the nearest pixel. With
+    /// [`ContextLayout::offsets`] these give exactly the (quantised) values of
+    /// [`ContextLayout::planes`].
+    pub fn box_planes(
         &self,
         probs: &[f32],
-        size: u32,
-        rows: &mut [u8],
-        stride: usize,
+        stack: &mut PlaneStack,
         first: usize,
-        bin: impl Fn(usize, f32) -> u8 + Sync,
+        bin: impl Fn(usize, &[f32], &mut [u8]) + Sync,
     ) {
-        let s = size as usize;
-        let sampler = Sampler::new(self, probs, s);
-        crate::par::for_chunks_mut(rows, s * stride, |y, chunk| {
-            sampler.row(y, |x, j, v| chunk[x * stride + first + j] = bin(j, v));
+        let (s, pad, w) = (stack.side, stack.pad, stack.width());
+        assert!(
+            self.reach() <= pad,
+            "the plane border is narrower than the layout's reach"
+        );
+        let windows = ContextLayout {
+            samples: self.windows().0.into_iter().map(|w| (0, 0, w)).collect(),
+        };
+        let sampler = Sampler::new(&windows, probs, s);
+        let len = stack.plane_len();
+        let block = &mut stack.planes_mut(first)[..self.n_planes() * len];
+        crate::par::for_chunks_mut(block, len, |j, plane| {
+            let (g, c) = (j / NUM_PHOTO_CLASSES, j % NUM_PHOTO_CLASSES);
+            let mut values = vec![0f32; s];
+            for y in 0..s {
+                sampler.values(g, c, y, |x, v| values[x] = v);
+                bin(j, &values, &mut plane[(y + pad) * w + pad..][..s]);
+            }
+            PlaneStack::replicate_edges(plane, s, pad);
         });
+    }
+
+    /// Offsets (see [`PlaneStack`]) of this layout's features when its box planes
+    /// start at plane `first`.
+    pub fn offsets(&self, stack: &PlaneStack, first: usize) -> Vec<isize> {
+        let group = self.windows().1;
+        let (len, w) = (stack.plane_len() as isize, stack.width() as isize);
+        self.samples
+            .iter()
+            .zip(group)
+            .flat_map(|(&(dx, dy, _), g)| {
+                (0..NUM_PHOTO_CLASSES).map(move |c| {
+                    (first + g * NUM_PHOTO_CLASSES + c) as isize * len
+                        + dy as isize * w
+                        + dx as isize
+                })
+            })
+            .collect()
+    }
+
+    /// For each box plane, the first feature that reads it: whose bins quantise it.
+    pub fn plane_features(&self) -> Vec<usize> {
+        let group = self.windows().1;
+        (0..self.n_planes())
+            .map(|j| {
+                let k = group
+                    .iter()
+                    .position(|&g| g == j / NUM_PHOTO_CLASSES)
+                    .unwrap();
+                k * NUM_PHOTO_CLASSES + j % NUM_PHOTO_CLASSES
+            })
+            .collect()
     }
 }
 
@@ -128,6 +209,19 @@ impl Sampler {
         Sampler { s, sat, xr, yr }
     }
 
+    /// Calls `put(x, value)` along image row `y` for sample `k` and class `c`.
+    #[inline]
+    fn values(&self, k: usize, c: usize, y: usize, mut put: impl FnMut(usize, f32)) {
+        let s1 = self.s + 1;
+        let (y0, y1) = self.yr[k][y];
+        let t = &self.sat[c * s1 * s1..(c + 1) * s1 * s1];
+        let (top, bottom) = (&t[y0 * s1..(y0 + 1) * s1], &t[y1 * s1..(y1 + 1) * s1]);
+        for (x, &(x0, x1)) in self.xr[k].iter().enumerate() {
+            let area = ((x1 - x0) * (y1 - y0)) as f32;
+            put(x, (bottom[x1] - top[x1] - bottom[x0] + top[x0]) / area);
+        }
+    }
+
     /// Calls `put(x, feature, value)` for every pixel of image row `y`.
     #[inline]
     fn row(&self, y: usize, mut put: impl FnMut(usize, usize, f32)) {
@@ -161,7 +255,14 @@ mod tests {
         let mut probs = vec![0f32; s * s * NUM_CLASSES];
         for y in 0..s {
             for x in 0..s {
-                probs[(y * s + x) * NUM_CLASSES + if x == 6 { 2 } else { 1 }] = 1.0;
+                let c = if x == 6 {
+                    2
+                } else if y == 6 {
+                    3
+                } else {
+                    1
+                };
+                probs[(y * s + x) * NUM_CLASSES + c] = 1.0;
             }
         }
         let layout = ContextLayout {
@@ -185,17 +286,34 @@ mod tests {
             "box clipped at the top edge"
         );
         assert_eq!(layout.names()[7 + 2], "p_hair@2,0");
-        // Direct quantisation writes the same values (here scaled to bytes) into rows.
-        let stride = 2 + layout.n_features();
-        let mut rows = vec![0u8; s * s * stride];
-        layout.quantise_into(&probs, s as u32, &mut rows, stride, 2, |_, v| {
-            (v * 240.0) as u8
-        });
-        for px in 0..s * s {
-            for j in 0..layout.n_features() {
-                assert_eq!(rows[px * stride + 2 + j], (p[[j, px]] * 240.0) as u8);
+        // Box planes read through the offsets give the same (quantised) values.
+        let stack_for = |layout: &ContextLayout| {
+            let mut st = PlaneStack::new(s, layout.reach(), 1 + layout.n_planes());
+            layout.box_planes(&probs, &mut st, 1, |_, v, out| {
+                v.iter().zip(out).for_each(|(v, o)| *o = (v * 240.0) as u8)
+            });
+            st
+        };
+        let check = |layout: &ContextLayout| {
+            let st = stack_for(layout);
+            let p = layout.planes(&probs, s as u32);
+            let off = layout.offsets(&st, 1);
+            for (px, o) in st.origins().into_iter().enumerate() {
+                for (j, &d) in off.iter().enumerate() {
+                    assert_eq!(
+                        st.data[(o as isize + d) as usize],
+                        (p[[j, px]] * 240.0) as u8,
+                        "feature {j} at pixel {px}"
+                    );
+                }
             }
-            assert_eq!(rows[px * stride], 0);
-        }
+        };
+        check(&layout);
+        check(&ContextLayout::ring(s as u32));
+        assert_eq!(layout.windows(), (vec![1, 3], vec![0, 0, 1]));
+        assert_eq!(
+            layout.plane_features()[NUM_PHOTO_CLASSES + 2],
+            2 * NUM_PHOTO_CLASSES + 2
+        );
     }
 }

@@ -52,7 +52,14 @@ pub fn convert(space: ColourSpace, p: [u8; 3]) -> [f32; 3] {
     }
 }
 
+/// Linear light of each 8-bit sRGB value, computed once (the same numbers as
+/// [`srgb_formula`], without three `powf` per pixel).
 fn srgb_to_linear(c: u8) -> f32 {
+    static TABLE: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|i| srgb_formula(i as u8)))[c as usize]
+}
+
+fn srgb_formula(c: u8) -> f32 {
     let c = c as f32 / 255.0;
     if c <= 0.04045 {
         c / 12.92

@@ -105,59 +105,77 @@ impl FeatureConfig {
     }
 
     /// Computes all feature planes of a (square) image: shape `(n_features, w*h)`.
+    /// Colour and location run beside the gradient features (HOG, context).
     pub fn compute(&self, img: &RgbImage) -> Array2<f32> {
         let n = (img.width() * img.height()) as usize;
         let mut planes = Array2::<f32>::zeros((self.n_features(), n));
+        let pointwise: usize = self
+            .colour
+            .iter()
+            .map(|c| c.channel_names().len())
+            .sum::<usize>()
+            + if self.location { 2 } else { 0 };
+        let (mut first, rest) = planes.view_mut().split_at(ndarray::Axis(0), pointwise);
+        crate::par::join(
+            || {
+                let mut row = 0;
+                for c in &self.colour {
+                    let k = c.channel_names().len();
+                    colour::fill(*c, img, first.slice_mut(ndarray::s![row..row + k, ..]));
+                    row += k;
+                }
+                if self.location {
+                    location::fill(
+                        img.width(),
+                        img.height(),
+                        first.slice_mut(ndarray::s![row..row + 2, ..]),
+                    );
+                }
+            },
+            || self.compute_gradients(img, rest),
+        );
+        planes
+    }
+
+    /// HOG and context planes, in that order.
+    fn compute_gradients(&self, img: &RgbImage, mut planes: ndarray::ArrayViewMut2<f32>) {
+        if self.hog.is_empty() && self.context.is_empty() {
+            return;
+        }
         let mut row = 0;
-        for c in &self.colour {
-            let k = c.channel_names().len();
-            colour::fill(*c, img, planes.slice_mut(ndarray::s![row..row + k, ..]));
-            row += k;
-        }
-        if self.location {
-            location::fill(
-                img.width(),
-                img.height(),
-                planes.slice_mut(ndarray::s![row..row + 2, ..]),
-            );
-            row += 2;
-        }
-        if !self.hog.is_empty() || !self.context.is_empty() {
-            let gray = colour::gray_plane(img);
-            let rgb: Vec<Vec<f32>> = if self.hog.iter().any(|h| h.colour) {
-                (0..3)
-                    .map(|c| img.pixels().map(|p| p.0[c] as f32).collect())
-                    .collect()
+        let gray = colour::gray_plane(img);
+        let rgb: Vec<Vec<f32>> = if self.hog.iter().any(|h| h.colour) {
+            (0..3)
+                .map(|c| img.pixels().map(|p| p.0[c] as f32).collect())
+                .collect()
+        } else {
+            vec![]
+        };
+        for h in &self.hog {
+            let k = h.orientations as usize;
+            let channels: Vec<&[f32]> = if h.colour {
+                rgb.iter().map(|v| v.as_slice()).collect()
             } else {
-                vec![]
+                vec![&gray]
             };
-            for h in &self.hog {
-                let k = h.orientations as usize;
-                let channels: Vec<&[f32]> = if h.colour {
-                    rgb.iter().map(|v| v.as_slice()).collect()
-                } else {
-                    vec![&gray]
-                };
-                hog::fill(
-                    h,
-                    &channels,
-                    img.width(),
-                    img.height(),
-                    planes.slice_mut(ndarray::s![row..row + k, ..]),
-                );
-                row += k;
-            }
-            let k = self.context.len() * context::PER_WINDOW;
-            context::fill(
-                &self.context,
-                img.as_raw(),
-                &gray,
+            hog::fill(
+                h,
+                &channels,
                 img.width(),
                 img.height(),
                 planes.slice_mut(ndarray::s![row..row + k, ..]),
             );
+            row += k;
         }
-        planes
+        let k = self.context.len() * context::PER_WINDOW;
+        context::fill(
+            &self.context,
+            img.as_raw(),
+            &gray,
+            img.width(),
+            img.height(),
+            planes.slice_mut(ndarray::s![row..row + k, ..]),
+        );
     }
 }
 

@@ -119,8 +119,19 @@ impl Forest {
         }
     }
 
+    /// The packed nodes, built on first use from a forest that must be valid
+    /// (prediction relies on it to skip bounds checks).
     pub(crate) fn packed(&self) -> &Packed {
-        self.packed.0.get_or_init(|| Packed {
+        self.packed.0.get_or_init(|| {
+            if let Err(e) = self.validate() {
+                panic!("predicting with an invalid forest: {e}");
+            }
+            self.pack()
+        })
+    }
+
+    fn pack(&self) -> Packed {
+        Packed {
             trees: self
                 .trees
                 .iter()
@@ -140,7 +151,7 @@ impl Forest {
                 .iter()
                 .map(|e| crate::forest::binning::BinLut::new(e))
                 .collect(),
-        })
+        }
     }
 
     pub fn n_features(&self) -> usize {

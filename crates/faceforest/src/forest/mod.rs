@@ -4,6 +4,7 @@
 
 pub mod binning;
 pub mod layout;
+pub mod planes;
 pub mod predict;
 pub mod train;
 

@@ -122,6 +122,17 @@ pub fn square_labels(labels: &LabelMap, g: &SquareGeometry) -> LabelMap {
 /// the photo's own pixels: bilinear interpolation of each class, then argmax over the
 /// photo classes (padding can never win on a photo pixel). Returns labels and, if
 /// asked, the interpolated photo-class probabilities (`w*h` rows of 7).
+/// Index of the first largest value.
+fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for c in 1..v.len() {
+        if v[c] > v[best] {
+            best = c;
+        }
+    }
+    best
+}
+
 pub fn unsquare_probs(
     probs: &[f32],
     g: &SquareGeometry,
@@ -163,17 +174,29 @@ pub fn unsquare_probs(
         }
         acc
     };
+    // Where all four square pixels around a photo pixel agree, the blend agrees
+    // with them too (a convex mix keeps each one's top class on top): most pixels
+    // skip the blend.
+    let square_best: Vec<u8> = probs
+        .chunks_exact(NUM_CLASSES)
+        .map(|p| argmax(&p[..NUM_PHOTO_CLASSES]) as u8)
+        .collect();
     let mut labels = vec![0u8; w * h];
     crate::par::for_chunks_mut(&mut labels, w, |y, row| {
+        let sy = (g.offset_y as f32 + (y as f32 + 0.5) * fy - 0.5).clamp(y_lo, y_hi);
+        let y0 = sy.floor() as usize;
+        let y1 = (y0 + 1).min(y_hi as usize);
         for (x, l) in row.iter_mut().enumerate() {
-            let acc = sample(y, x);
-            let mut best = 0;
-            for c in 1..NUM_PHOTO_CLASSES {
-                if acc[c] > acc[best] {
-                    best = c;
-                }
-            }
-            *l = best as u8;
+            let (x0, x1, _) = xs[x];
+            let c = square_best[y0 * s + x0];
+            *l = if c == square_best[y0 * s + x1]
+                && c == square_best[y1 * s + x0]
+                && c == square_best[y1 * s + x1]
+            {
+                c
+            } else {
+                argmax(&sample(y, x)) as u8
+            };
         }
     });
     let out_probs = keep_probs.then(|| {
