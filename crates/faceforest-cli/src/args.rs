@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use faceforest::features::{ColourSpace, FeatureConfig, HogConfig};
 use faceforest::forest::{ClassWeight, ForestParams};
 use faceforest::pipeline::TrainOptions;
+use faceforest::prep::augment::Augment;
 use faceforest::prep::LabelCleaning;
 use std::path::PathBuf;
 
@@ -136,6 +137,10 @@ pub struct ModelArgs {
     /// context stage (above 1: none skip). Chosen by grid-search --grid-skip-confident.
     #[arg(long, default_value_t = 0.95)]
     pub skip_confident: f32,
+    /// Augmented copies per training photo: shifted ±10%, scaled 0.8–1.2, rotated
+    /// ±10°, colour-jittered, every other one mirrored (eye labels swapped).
+    #[arg(long, default_value_t = 0)]
+    pub augment: usize,
 }
 
 impl ModelArgs {
@@ -192,6 +197,10 @@ impl ModelArgs {
             context_stages: self.context_stages,
             context_folds: self.context_folds,
             skip_confident: self.skip_confident,
+            augment: Augment {
+                copies: self.augment,
+                ..Augment::default()
+            },
         }
     }
 }

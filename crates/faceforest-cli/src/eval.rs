@@ -2,7 +2,7 @@ use crate::args::{DataArgs, EvalArgs};
 use crate::progress::bar;
 use crate::CliResult;
 use faceforest::dataset::fasseg;
-use faceforest::pipeline::{evaluate, Evaluation};
+use faceforest::pipeline::{evaluate, perturbed, Evaluation};
 use faceforest::{Model, Segmenter};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -59,6 +59,15 @@ pub fn evaluate_and_report(
     pb.finish_and_clear();
     let eval_secs = t0.elapsed().as_secs_f64();
     print_evaluation(&e);
+    // Robustness: the same photos shifted up to ±10% and scaled 0.8–1.2 (seeded).
+    let moved = perturbed(&photos, 0.1, (0.8, 1.2), 0);
+    let r = evaluate(&seg, &moved, &|| {});
+    println!(
+        "robustness (test photos shifted ±10%, scaled 0.8–1.2): honest accuracy {:.4} ({:+.2} points), macro-F1 {:.4}",
+        r.honest.accuracy,
+        (r.honest.accuracy - e.honest.accuracy) * 100.0,
+        r.honest.macro_f1
+    );
     let curves = e.pr.as_ref().map(|p| p.curves()).unwrap_or_default();
     if let Some(path) = &json_path {
         let bytes = seg.model().to_bytes();
@@ -80,6 +89,7 @@ pub fn evaluate_and_report(
             "seed": e.seed,
             "average_precision": curves.iter().map(|c| (c.name.clone(), c.average_precision)).collect::<std::collections::BTreeMap<_, _>>(),
             "per_photo": e.per_photo,
+            "robustness": {"shift": 0.1, "scale": [0.8, 1.2], "seed": 0, "honest": r.honest, "honest6": r.honest6},
         });
         if let Some(d) = path.parent() {
             std::fs::create_dir_all(d)?;

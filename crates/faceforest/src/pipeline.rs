@@ -10,6 +10,7 @@ use crate::forest::{Bins, Forest};
 use crate::metrics::{Confusion, PrCurves, Report};
 use crate::model::{ContextStage, Model};
 use crate::par;
+use crate::prep::augment::{self, Augment};
 use crate::prep::labels::LabelMap;
 use crate::prep::square::{square_labels, square_photo, unsquare_probs, SquareGeometry};
 use crate::segment::Segmenter;
@@ -55,6 +56,8 @@ pub struct TrainOptions {
     pub context_folds: usize,
     /// See [`ContextStage::skip_confident`].
     pub skip_confident: f32,
+    /// Augmented copies of the training photos (none by default).
+    pub augment: Augment,
 }
 
 impl Default for TrainOptions {
@@ -67,6 +70,7 @@ impl Default for TrainOptions {
             context_stages: 0,
             context_folds: 3,
             skip_confident: 2.0,
+            augment: Augment::default(),
         }
     }
 }
@@ -162,6 +166,25 @@ pub fn train_model(
         )));
     }
     let px = (opts.size as usize).pow(2);
+    // Augmented copies follow their original into the same context fold, so no
+    // out-of-fold probability comes from a forest that saw a twin of the photo.
+    let copies = opts.augment.copies;
+    let original = |j: usize| j / (copies + 1);
+    let photos: Vec<Photo> = par::map_range(photos.len() * (copies + 1), |j| {
+        let (p, copy) = (&photos[original(j)], j % (copies + 1));
+        if copy == 0 {
+            return p.clone();
+        }
+        let (w, jit) = opts.augment.draw(opts.forest.seed, original(j), copy - 1);
+        let (mut photo, labels) = augment::warp(&p.photo, &p.labels, &w, None);
+        augment::jitter(&mut photo, &jit);
+        Photo {
+            name: format!("{}~{copy}", p.name),
+            photo,
+            labels,
+        }
+    });
+    let photos = &photos[..];
     let prepared: Vec<Prepared> = par::map_range(photos.len(), |i| {
         prepare(&photos[i], opts.size, &opts.features)
     });
@@ -210,16 +233,19 @@ pub fn train_model(
             // Out-of-fold probabilities: each photo predicted by a forest that never
             // saw it, so the next stage learns from probabilities as noisy as at test time.
             let order = fold_order(
-                photos.len(),
+                photos.len() / (copies + 1),
                 opts.forest.seed.wrapping_add(stage as u64 + 1),
             );
             let mut probs = vec![0f32; photos.len() * px * NUM_CLASSES];
             for f in 0..opts.context_folds {
-                let held: Vec<usize> = order
+                let held_originals: Vec<usize> = order
                     .iter()
                     .enumerate()
                     .filter(|(p, _)| p % opts.context_folds == f)
                     .map(|(_, &i)| i)
+                    .collect();
+                let held: Vec<usize> = (0..photos.len())
+                    .filter(|&j| held_originals.contains(&original(j)))
                     .collect();
                 let (mut r, mut l) = (Vec::new(), Vec::new());
                 for i in (0..photos.len()).filter(|i| !held.contains(i)) {
@@ -352,10 +378,18 @@ pub fn evaluate_square_probs(p: &Photo, probs: &[f32], g: &SquareGeometry) -> Ph
         seed.add(seed_class(t), seed_class(pred));
     }
     let (labels, photo_probs) = unsquare_probs(probs, g, true);
+    // Only photo pixels count (a shifted photo marks what came from outside it).
+    let (truth, pred): (Vec<u8>, Vec<u8>) = p
+        .labels
+        .data
+        .iter()
+        .zip(&labels)
+        .filter(|(&t, _)| augment::is_photo_class(t))
+        .unzip();
     let mut honest = Confusion::new(NUM_PHOTO_CLASSES);
-    honest.add_all(&p.labels.data, &labels, |c| c as usize);
+    honest.add_all(&truth, &pred, |c| c as usize);
     let mut honest6 = Confusion::new(6);
-    honest6.add_all(&p.labels.data, &labels, six);
+    honest6.add_all(&truth, &pred, six);
     PhotoResult {
         honest,
         honest6,
@@ -461,6 +495,33 @@ pub fn cross_validate_skips(
         }
     }
     Ok(out)
+}
+
+/// The robustness check: every photo shifted by up to ±`shift` of its size and
+/// scaled by `scale` (seeded, uniform); pixels that came from outside the photo are
+/// not scored.
+pub fn perturbed(photos: &[Photo], shift: f32, scale: (f32, f32), seed: u64) -> Vec<Photo> {
+    let draw = Augment {
+        copies: 1,
+        shift,
+        scale,
+        angle: 0.0,
+        mirror: false,
+        ..Augment::default()
+    };
+    par::map_range(photos.len(), |i| {
+        let p = &photos[i];
+        let (w, _) = draw.draw(seed, i, 1);
+        let (photo, labels) = augment::warp(&p.photo, &p.labels, &w, Some(Class::Padding));
+        Photo {
+            name: format!(
+                "{} (shift {:+.2},{:+.2} scale {:.2})",
+                p.name, w.shift_x, w.shift_y, w.scale
+            ),
+            photo,
+            labels,
+        }
+    })
 }
 
 pub fn fold_order(n: usize, seed: u64) -> Vec<usize> {

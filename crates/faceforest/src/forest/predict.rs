@@ -5,9 +5,13 @@ use crate::forest::layout::{Forest, LEAF};
 use crate::par;
 use ndarray::ArrayView2;
 
-/// Rows per block: big enough to amortise a tree's cache misses, small enough to
-/// spread a 256×256 frame over many threads.
-const BLOCK: usize = 1024;
+/// Pixels per block: a block walks one tree before the next, so the larger the
+/// block, the more pixels share each tree's nodes once they are in cache (deep
+/// forests far larger than the cache need this); but a few blocks per thread keep
+/// the threads evenly busy.
+fn block_len(n: usize) -> usize {
+    (n / (2 * par::threads())).clamp(1024, 16384)
+}
 /// Rows per block when quantising (about 16 KB of bytes for 140 features).
 const QBLOCK: usize = 128;
 
@@ -47,9 +51,10 @@ impl Forest {
         );
         let scale = 1.0 / (255.0 * self.trees.len() as f32);
         let packed = &self.packed().trees;
-        par::for_chunks_mut(&mut out, BLOCK * k, |bi, chunk| {
+        let block = block_len(n);
+        par::for_chunks_mut(&mut out, block * k, |bi, chunk| {
             let m = chunk.len() / k;
-            let origins = &origins[bi * BLOCK..bi * BLOCK + m];
+            let origins = &origins[bi * block..bi * block + m];
             let mut acc = vec![0u32; m * k];
             let mut leaf_ids = vec![0u32; m];
             for t in packed {

@@ -34,6 +34,9 @@ impl PrCurves {
     pub fn add(&mut self, probs: &[f32], truth: &[u8]) {
         let k = self.names.len();
         for (row, &t) in probs.chunks_exact(k).zip(truth) {
+            if t as usize >= k {
+                continue; // not a photo pixel (padding, or off a shifted photo)
+            }
             for (c, &score) in row.iter().enumerate() {
                 let level = (score.clamp(0.0, 1.0) * LEVELS as f32).round() as usize;
                 if t as usize == c {

@@ -1,5 +1,7 @@
-//! Preparing photos and labels before features: the square resize and label cleaning.
+//! Preparing photos and labels before features: the square resize, label cleaning
+//! and augmentation.
 
+pub mod augment;
 pub mod labels;
 pub mod square;
 
