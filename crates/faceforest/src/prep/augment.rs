@@ -90,7 +90,7 @@ impl Augment {
             angle: uniform(&mut rng, -self.angle, self.angle),
             shift_x: uniform(&mut rng, -self.shift, self.shift),
             shift_y: uniform(&mut rng, -self.shift, self.shift),
-            mirror: self.mirror && copy % 2 == 0,
+            mirror: self.mirror && copy.is_multiple_of(2),
         };
         let jitter = Jitter {
             brightness: uniform(&mut rng, -self.brightness, self.brightness),
