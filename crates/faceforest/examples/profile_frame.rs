@@ -38,7 +38,12 @@ fn main() {
         .nth(1)
         .unwrap_or("web/models/faceforest.model".into());
     let model = Model::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
-    let frame = faceforest::synthetic::face(256, 256, 7).photo;
+    // The criterion bench's frame: a real face (a cartoon leaves the model unsure).
+    let frame = image::open("../shared/fasseg/frontal02/test/rgb/1.png")
+        .map(|p| {
+            image::imageops::resize(&p.to_rgb8(), 256, 256, image::imageops::FilterType::Triangle)
+        })
+        .unwrap_or_else(|_| faceforest::synthetic::face(256, 256, 7).photo);
     let seg = Segmenter::new(model.clone()).unwrap();
     for _ in 0..3 {
         seg.segment(&frame, false).unwrap();
