@@ -147,6 +147,8 @@ impl Model {
     /// Consistency between the parts; a model that passes cannot make prediction panic.
     pub fn validate(&self) -> Result<()> {
         let corrupt = |m: String| Err(Error::CorruptModel(m));
+        // Decodes fine but was made for other features or classes than this build's.
+        let mismatched = |m: String| Err(Error::MismatchedModel(m));
         self.features
             .validate()
             .or_else(|e| corrupt(e.to_string()))?;
@@ -159,7 +161,7 @@ impl Model {
         if self.classes.len() != crate::classes::NUM_CLASSES
             || self.forest.n_classes as usize != self.classes.len()
         {
-            return corrupt(format!(
+            return mismatched(format!(
                 "{} classes named, {} predicted; this build expects {}",
                 self.classes.len(),
                 self.forest.n_classes,
@@ -167,8 +169,8 @@ impl Model {
             ));
         }
         if self.features.n_features() != self.forest.n_features() {
-            return corrupt(format!(
-                "the feature configuration gives {} features but the forest was trained on {}",
+            return mismatched(format!(
+                "its feature configuration gives {} features but its forest was trained on {}",
                 self.features.n_features(),
                 self.forest.n_features()
             ));
@@ -186,7 +188,7 @@ impl Model {
         for (i, st) in self.context_stages.iter().enumerate() {
             let want = self.features.n_features() + st.layout.n_features();
             if st.forest.n_features() != want || st.forest.n_classes != self.forest.n_classes {
-                return corrupt(format!(
+                return mismatched(format!(
                     "context stage {} reads {} features, expected {want}",
                     i + 2,
                     st.forest.n_features()
