@@ -43,8 +43,13 @@ test('the JS limits are the wasm core limits', async () => {
 
 test('bad images and models are refused with the core messages, in JS and in the worker', async () => {
   const page = await harness(browser, plain);
-  // Ten cut points in the model, fixed so the doc can list them.
-  const cuts = [10, 11, 64, 1000, 4096, 65536, 200_000, 399_000, MODEL_BYTES.length - 100, MODEL_BYTES.length - 1].filter((c) => c < MODEL_BYTES.length);
+  // Ten cut points in the model, from a seeded generator (the same on every run), after
+  // its 10-byte header (inside the header the JS check answers: see header and empty).
+  let state = 0x5eed;
+  const cuts = Array.from({ length: 10 }, () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return 10 + (state % (MODEL_BYTES.length - 10));
+  });
   const r = await page.evaluate(
     async ({ u, cuts }) => {
       const msg = (p) => p.then(() => 'resolved', (e) => e.message);
@@ -64,6 +69,8 @@ test('bad images and models are refused with the core messages, in JS and in the
       out.cuts = [];
       for (const c of cuts) out.cuts.push(await msg(ff.createSegmenter({ modelBytes: bytes.slice(0, c) })));
       out.png = await msg(ff.createSegmenter({ modelBytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10, 0, 0, 0, 13]) }));
+      out.header = await msg(ff.createSegmenter({ modelBytes: bytes.slice(0, 6) }));
+      out.empty = await msg(ff.createSegmenter({ modelBytes: new Uint8Array(0) }));
       seg.dispose();
       return out;
     },
@@ -77,9 +84,11 @@ test('bad images and models are refused with the core messages, in JS and in the
   assert.equal(r.after, 32 * 24);
   assert.equal(r.newer, 'model format version 2 is newer than this build understands (up to 1); update faceforest');
   assert.equal(r.png, 'not a faceforest model (the file does not start with the FACEFRST magic bytes)');
+  assert.equal(r.header, 'model file is truncated or corrupt: the file ends inside its 10-byte header');
+  assert.equal(r.empty, 'model file is truncated or corrupt: the file is empty');
   assert.equal(r.cuts.length, 10);
   for (const [i, m] of r.cuts.entries()) {
-    assert.match(m, /^model file is truncated or corrupt: /, `cut at ${cuts[i]}: ${m}`);
+    assert.equal(m, 'model file is truncated or corrupt: the file ends before the model does (cut short, e.g. an incomplete download)', `cut at ${cuts[i]}`);
     console.log(`model cut at ${cuts[i]} of ${MODEL_BYTES.length}: ${m}`);
   }
   await page.close();

@@ -38,6 +38,16 @@ pub struct ContextStage {
     pub forest: Forest,
 }
 
+/// Postcard's decoding errors in words for the person holding the file.
+fn decode_message(e: postcard::Error) -> String {
+    match e {
+        postcard::Error::DeserializeUnexpectedEnd => {
+            "the file ends before the model does (cut short, e.g. an incomplete download)".into()
+        }
+        other => other.to_string(),
+    }
+}
+
 impl Model {
     /// Class probabilities over a prepared square image (`S*S` rows of all
     /// classes), running every stage.
@@ -133,7 +143,7 @@ impl Model {
             });
         }
         let (model, rest): (Model, &[u8]) = postcard::take_from_bytes(&bytes[head..])
-            .map_err(|e| Error::CorruptModel(e.to_string()))?;
+            .map_err(|e| Error::CorruptModel(decode_message(e)))?;
         if !rest.is_empty() {
             return Err(Error::CorruptModel(format!(
                 "{} unexpected bytes after the model",
