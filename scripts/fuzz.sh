@@ -30,7 +30,7 @@ status=0
 for t in "${TARGETS[@]}"; do
   corpus="target/fuzz-corpus/$t"
   mkdir -p "$corpus" "fuzz/artifacts/$t"
-  log "$t: ${SECS}s${FUZZ_RUNS:+ or $FUZZ_RUNS runs}, 1 job"
+  log "$t: ${SECS} s${FUZZ_RUNS:+ or $FUZZ_RUNS runs}, one process"
   logf="target/fuzz-$t.log"
   set +e
   (cd fuzz && cargo +"$NIGHTLY" fuzz run --release "$t" "../$corpus" "../target/fuzz-seeds/$t" -- \

@@ -52,7 +52,8 @@ async function waitState(page, states, timeout = 90_000) {
   return page.evaluate(() => document.body?.dataset.state);
 }
 const frames = (page) => page.evaluate(() => window.faceforestDemo.camStats?.frames ?? 0);
-const waitFrames = (page, n, timeout) => page.waitForFunction((n) => (window.faceforestDemo.camStats?.frames ?? 0) >= n, n, { timeout, polling: 200 });
+// Polled once a second: the waiting itself should not add to the page's heap.
+const waitFrames = (page, n, timeout) => page.waitForFunction((n) => (window.faceforestDemo.camStats?.frames ?? 0) >= n, n, { timeout, polling: 1000 });
 const alertText = (page) => page.textContent('#alert');
 
 /** Records CSP violations from the start of every document. */
@@ -90,12 +91,12 @@ async function memoryProbe(page) {
   };
   return {
     async measure() {
-      await cdp.send('HeapProfiler.collectGarbage');
+      for (let i = 0; i < 2; i++) await cdp.send('HeapProfiler.collectGarbage');
       const page_ = (await cdp.send('Runtime.getHeapUsage')).usedSize;
       let worker = null;
       for (const [sid, url] of workers) {
         if (!url.endsWith('/lib/worker.js')) continue;
-        await inWorker(sid, 'HeapProfiler.collectGarbage');
+        for (let i = 0; i < 2; i++) await inWorker(sid, 'HeapProfiler.collectGarbage');
         const r = await inWorker(sid, 'Runtime.getHeapUsage');
         if (r.result) worker = r.result.usedSize;
       }
