@@ -141,8 +141,9 @@ test('privacy: during an upload and 30 s of webcam segmentation no request leave
   const origin = new URL(server.url).origin;
   const foreign = requests.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).origin !== origin);
   assert.deepEqual(foreign, [], 'requests to other origins');
-  // The recorder saw the page, the worker's fetches (model, detector) and the pool's modules.
-  for (const p of ['faceforest/', 'lib/worker.js', 'models/faceforest.model', 'models/seeta_fd_frontal_v1.0.bin', 'faceforest_wasm_bg.wasm', 'workerHelpers.no-bundler.js']) {
+  // The recorder saw the page, the worker's fetches (model, detector), the pool's
+  // modules, and the service worker's own (CREDITS.md is fetched only by its precache).
+  for (const p of ['faceforest/', 'lib/worker.js', 'models/faceforest.model', 'models/seeta_fd_frontal_v1.0.bin', 'faceforest_wasm_bg.wasm', 'workerHelpers.no-bundler.js', 'CREDITS.md']) {
     assert.ok(requests.some((u) => u.includes(p)), `${p} was requested: ${requests.join(' ')}`);
   }
   assert.ok(seconds >= 30 && n >= 30, `${n} frames in ${seconds} s`);
