@@ -5,11 +5,15 @@
 #      a small one into target/test-model.bin (crates/faceforest-wasm/examples)
 #   3. Playwright + headless Chromium tests (node --test tests/e2e/*.test.mjs):
 #      build selection with/without COOP/COEP, identical labels from both builds,
-#      the Vite example, parity with native labels on 5 FASSEG test photos, errors
+#      the Vite example, parity with native labels on 5 FASSEG test photos, errors,
+#      limits and crashes (failures.test.mjs: bad inputs, pool panic, out of memory)
 #   4. the demo site: scripts/build-site.sh writes dist/, then tests/e2e/site.test.mjs
 #      serves it under /faceforest/ without COOP/COEP (isolation via coi-serviceworker):
 #      threads, the sample portrait framed and segmented, a small off-centre face, a
-#      fake webcam live, a denied camera, PNG downloads (screenshots: test-artifacts/site/)
+#      fake webcam live, a denied camera, PNG downloads (screenshots: test-artifacts/site/);
+#      then tests/e2e/site-reliability.test.mjs: no request leaves the origin (upload +
+#      30 s webcam), the CSP holds, 1,000 webcam frames with flat memory, camera ended /
+#      absent / busy, a crash keeps the result, bad files, offline reload (~4 min)
 #   5. wasm-bindgen-test in Chromium (crates/faceforest-wasm/tests/web.rs)
 #
 # Env: FACEFOREST_MODEL, FASSEG_DIR (default ../shared/fasseg), SKIP_WASM_BUILD=1,
@@ -56,13 +60,13 @@ if [[ "${WASM_TEST_ONLY:-0}" != 1 ]]; then
   cargo build --quiet --release -p faceforest-wasm --example native_labels || die "building native_labels failed"
   log "end-to-end tests (node --test tests/e2e)"
   runtime_tests=()
-  for t in tests/e2e/*.test.mjs; do [[ "$t" == */site.test.mjs ]] || runtime_tests+=("$t"); done
+  for t in tests/e2e/*.test.mjs; do [[ "$t" == */site*.test.mjs ]] || runtime_tests+=("$t"); done
   node --test --test-reporter=spec "${runtime_tests[@]}" || status=1
 
   if [[ "${SKIP_SITE:-0}" != 1 ]]; then
-    log "demo site: build dist/ (scripts/build-site.sh) and test it (tests/e2e/site.test.mjs)"
+    log "demo site: build dist/ (scripts/build-site.sh) and test it (tests/e2e/site*.test.mjs)"
     if bash scripts/build-site.sh dist; then
-      node --test --test-reporter=spec tests/e2e/site.test.mjs || status=1
+      node --test --test-reporter=spec --test-concurrency=1 tests/e2e/site.test.mjs tests/e2e/site-reliability.test.mjs || status=1
     else
       log "building the site failed"; status=1
     fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: the native workspace (unit, model-file, CLI and FASSEG end-to-end
-# tests), then the browser suites (wasm builds, Playwright + Chromium, wasm-bindgen-test).
+# Runs every test: the native workspace (unit, model-file, bad-input, CLI and FASSEG
+# end-to-end tests), a short fuzzing run of each cargo-fuzz target (FUZZ_SECONDS each,
+# default 60; FUZZ_SECONDS=0 skips it), then the browser suites (wasm builds,
+# Playwright + Chromium, wasm-bindgen-test).
 # FASSEG is read in place from $FASSEG_DIR (default ../shared/fasseg).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,5 +12,9 @@ export FASSEG_DIR="${FASSEG_DIR:-$ROOT/../shared/fasseg}"
 
 echo "[test] native tests (cargo test --release --workspace)"
 cargo test --release --workspace
+if [[ "${FUZZ_SECONDS:-60}" != 0 ]]; then
+  echo "[test] fuzzing, ${FUZZ_SECONDS:-60} s per target (scripts/fuzz.sh)"
+  bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+fi
 echo "[test] browser tests"
 bash scripts/test-browser.sh

@@ -165,3 +165,58 @@ fn bad_photos_give_clear_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing-model.ff"));
 }
+
+/// Every bad photo is reported by name with the core's message; the good one in the
+/// same run is still segmented.
+#[test]
+fn bad_photos_are_named_with_the_reason() {
+    let dir = tmp("badphotos");
+    let model = dir.join("small.ff");
+    std::fs::write(&model, faceforest::synthetic::small_model().to_bytes()).unwrap();
+    let good = dir.join("good.png");
+    write_synthetic_png(&good);
+    let mut jpeg = Vec::new();
+    faceforest::synthetic::face(64, 80, 2)
+        .photo
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    let mut one = Vec::new();
+    image::RgbImage::new(1, 1)
+        .write_to(&mut std::io::Cursor::new(&mut one), image::ImageFormat::Png)
+        .unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("cut.jpg", jpeg[..jpeg.len() / 2].to_vec(), "invalid image: the JPEG file is truncated (no end-of-image marker after the image data)"),
+        ("empty.png", vec![], "invalid image: the file is empty (0 bytes); accepted formats: PNG, JPEG or WebP"),
+        ("report.png", b"%PDF-1.4\n".to_vec(), "invalid image: the file is a PDF document, not a PNG, JPEG or WebP image"),
+        ("dot.png", one, "invalid image: the image is 1×1; it must be at least 16×16 pixels"),
+    ];
+    let mut cmd = bin();
+    cmd.arg("segment")
+        .arg("-m")
+        .arg(&model)
+        .arg("-o")
+        .arg(dir.join("out"));
+    for (name, bytes, _) in &cases {
+        std::fs::write(dir.join(name), bytes).unwrap();
+        cmd.arg(dir.join(name));
+    }
+    let out = cmd.arg(&good).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for (name, _, expect) in &cases {
+        let line = err.lines().find(|l| l.contains(name)).unwrap_or_default();
+        assert!(
+            line.ends_with(expect) || line.contains(expect),
+            "{name}: {err}"
+        );
+    }
+    assert!(
+        err.contains("4 of 5 photos could not be segmented"),
+        "{err}"
+    );
+    assert!(dir.join("out/good.labels.png").is_file());
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -309,7 +309,10 @@ test('no face: says so and offers to segment the whole picture; a bad file gets 
   await mark(page);
   await page.setInputFiles('#file', bad);
   await waitState(page, ['error'], 20_000);
-  assert.match(await page.textContent('#alert'), /could not be read as an image/);
+  assert.equal(
+    await page.textContent('#alert'),
+    '“not-an-image.png” cannot be used: the file is not a PNG, JPEG or WebP image (it starts with bytes 74 68 69 73); accepted formats: PNG, JPEG or WebP.',
+  );
   assert.equal(await page.isVisible('h1'), true, 'the page is still there');
 });
 

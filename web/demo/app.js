@@ -87,6 +87,7 @@ async function init() {
   let lib;
   try {
     lib = await import(LIB_URL);
+    st.lib = lib;
   } catch (e) {
     showError(`The segmenter could not be loaded (${e.message}). Try reloading the page.`);
     return;
@@ -381,15 +382,20 @@ async function decode(blob) {
 
 async function loadFile(file) {
   if (!file) return;
-  if (file.type && !file.type.startsWith('image/')) {
-    showError(`“${file.name}” is not an image (${file.type}). Choose a JPEG, PNG or WebP photo.`);
+  const name = file.name || 'The pasted file';
+  // The header first, with the core's limits: format, declared size, truncation
+  // (a browser decodes a cut-off JPEG as grey without complaint).
+  try {
+    st.lib.inspectImageFile(new Uint8Array(await file.arrayBuffer()));
+  } catch (e) {
+    showError(`“${name}” cannot be used: ${e.message.replace(/^invalid image: /, '')}.`);
     return;
   }
   let bitmap;
   try {
     bitmap = await decode(file);
   } catch {
-    showError(`“${file.name || 'The pasted file'}” could not be read as an image. Choose a JPEG, PNG or WebP photo.`);
+    showError(`“${name}” could not be read as an image. Choose a JPEG, PNG or WebP photo.`);
     return;
   }
   await usePicture(bitmap, file.name || 'pasted image');
@@ -535,6 +541,13 @@ el.manualCrop.addEventListener('click', async () => {
   await segmentCrop({ x: Math.round((W - w) / 2), y: Math.round((H - h) / 2), w, h }, { refocus: true });
 });
 
+/** The message for a failed call; after a crash the worker has been replaced. */
+function failure(what, e) {
+  return e?.panic
+    ? `${what} failed: ${e.message}. The segmenter was restarted; the last result stays on screen — try again.`
+    : `${what} failed: ${e?.message ?? e}`;
+}
+
 async function run(job, what) {
   const token = st.token;
   clearError();
@@ -544,7 +557,11 @@ async function run(job, what) {
   try {
     r = await job();
   } catch (e) {
-    if (token === st.token) showError(`Segmenting failed: ${e.message}`);
+    // The current result (if any) stays as it is: only the message changes.
+    if (token === st.token) {
+      showError(failure('Segmenting', e));
+      status(st.result ? 'The previous result is still shown.' : '');
+    }
     return;
   }
   if (token !== st.token) return;
@@ -759,6 +776,7 @@ async function cameraLoop(cam, token) {
   let segMs = 0;
   let detMs = null;
   let frames = 0;
+  let failures = 0; // consecutive crashed frames
   let lastStats = 0;
   let size = null;
   const live = () => cam.running && token === st.token;
@@ -766,11 +784,18 @@ async function cameraLoop(cam, token) {
     let r;
     try {
       r = await promise;
+      failures = 0;
     } catch (e) {
-      if (live()) {
-        stopCamera();
-        showError(`Live segmentation failed: ${e.message}`);
+      if (!live()) return false;
+      // A crash restarts the worker: the last frame stays, the next one is tried.
+      // Repeated failures (or any other error) stop the camera.
+      if (e?.panic && ++failures < 3) {
+        showError(failure('Live segmentation', e));
+        setState('live');
+        return true;
       }
+      stopCamera();
+      showError(failure('Live segmentation', e));
       return false;
     } finally {
       slots.push(canvas);

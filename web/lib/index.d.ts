@@ -47,6 +47,39 @@ export interface SegmenterInfo {
   detector: { available: boolean; error: string | null };
   /** Width / height of the crops `cropFor` returns (the training photos' 363:512). */
   cropAspect: number;
+  /** The core's input limits, as the wasm reports them (equal to `LIMITS`). */
+  limits: Limits & { maxMemoryBytes: number };
+}
+
+/** Input limits (the core's `limits.rs`, mirrored in limits.js). */
+export interface Limits {
+  /** Largest image accepted, in pixels (64 megapixels). */
+  maxPixels: number;
+  /** Longest side accepted. */
+  maxSide: number;
+  /** Smallest side accepted (16). */
+  minSide: number;
+  /** 'PNG', 'JPEG', 'WebP'. */
+  formats: readonly string[];
+  mimes: readonly string[];
+}
+
+export const LIMITS: Readonly<Limits>;
+
+/**
+ * Reads an image file's header before decoding it: its format and declared size,
+ * or throws the core's message (empty, not an accepted format, truncated, too
+ * small, too large).
+ */
+export function inspectImageFile(bytes: ArrayBuffer | Uint8Array): { format: 'PNG' | 'JPEG' | 'WebP'; width: number; height: number };
+
+export interface Diagnostics {
+  /** Bytes of wasm memory (it grows, never shrinks; flat in a steady session). */
+  wasmMemoryBytes: number;
+  build: 'threads' | 'single';
+  threads: number;
+  /** Workers restarted after a crash (panic or out of memory). */
+  restarts: number;
 }
 
 /** A detected face in image pixels (square; may overhang the image a little). */
@@ -159,6 +192,8 @@ export interface Segmenter {
   segmentVideoFrame(image: ImageLike, options?: VideoFrameOptions): Promise<VideoFrameResult>;
   /** Forgets the tracked face box. */
   resetTracking(): Promise<void>;
+  /** Memory and restarts, for long sessions. */
+  diagnostics(): Promise<Diagnostics>;
   /** Stops the worker and its threads; pending and later calls reject. */
   dispose(): void;
 }

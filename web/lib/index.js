@@ -8,8 +8,15 @@
 // live in a dedicated Web Worker (worker.js). Images go to the worker and results
 // come back as transferred buffers; results are plain copies, never views of wasm
 // or shared memory. Calls queue: each runs after the previous one finished.
+//
+// Failure isolation: a panic or out-of-memory in the wasm (on the worker's thread or
+// on a pool thread, which announces it on a BroadcastChannel) rejects the pending
+// call with its message; the worker is terminated and the next call starts a fresh
+// one. Inputs are checked here first, with the core's limits and messages (limits.js).
 
-const INVALID = (msg) => Promise.reject(new Error(`invalid image: ${msg}`));
+import { LIMITS, imageProblem, modelProblem, inspectImageFile } from './limits.js';
+
+export { LIMITS, inspectImageFile };
 
 function toBytes(modelBytes) {
   if (modelBytes instanceof ArrayBuffer) return new Uint8Array(modelBytes.slice(0));
@@ -24,6 +31,12 @@ class Connection {
     this.initMsg = initMsg;
     this.pending = new Map();
     this.nextId = 1;
+    this.ready = false;
+    // Panics on the wasm's pool threads are announced here (see crashed()).
+    this.channelName = `faceforest-panic-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+    this.channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(this.channelName) : null;
+    // The call being run is the oldest pending one.
+    if (this.channel) this.channel.onmessage = ({ data }) => this.crashed(crashError(String(data), true), [...this.pending.values()][0]);
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'faceforest' });
     this.worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
@@ -31,15 +44,17 @@ class Connection {
       this.pending.delete(data.id);
       if (data.ok) p.resolve(data.result);
       else {
-        const err = new Error(data.error.message);
-        err.panic = data.error.panic;
-        if (data.error.panic) this.dead = err;
+        const err = crashError(data.error.message, data.error.panic);
         p.reject(err);
+        if (data.error.panic) this.crashed(err, p);
       }
     };
     this.worker.onerror = (ev) => {
       ev.preventDefault?.();
-      this.fail(new Error(`faceforest worker failed: ${ev.message || 'could not load worker.js'}`));
+      const err = new Error(`faceforest worker failed: ${ev.message || 'could not load worker.js'}`);
+      // After a successful start, an uncaught error is a crash: restart on the next call.
+      if (this.ready) this.crashed(crashError(err.message, true));
+      else this.fail(err);
     };
     this.worker.onmessageerror = () => this.fail(new Error('faceforest worker: a message could not be deserialised'));
   }
@@ -48,17 +63,32 @@ class Connection {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...msg, id }, transfer);
+      this.pending.set(id, { resolve, reject, type: msg.type });
+      this.worker.postMessage({ ...msg, id, panicChannel: this.channelName }, transfer);
     });
   }
 
-  fail(err) {
-    this.dead = err;
-    for (const p of this.pending.values()) p.reject(err);
+  /** The wasm crashed running `culprit`, which gets `err`; calls queued behind it were never run. */
+  crashed(err, culprit) {
+    if (this.dead) return;
+    this.fail(err, (p) =>
+      p === culprit ? err : crashError(`faceforest restarted after a crash (${err.message}); this ${p.type} request was not run — try again`, true),
+    );
+  }
+
+  fail(err, errorFor = () => err) {
+    this.dead ??= err;
+    for (const p of this.pending.values()) p.reject(errorFor(p));
     this.pending.clear();
     this.worker.terminate();
+    this.channel?.close();
   }
+}
+
+function crashError(message, panic) {
+  const err = new Error(message);
+  err.panic = !!panic;
+  return err;
 }
 
 /**
@@ -73,6 +103,9 @@ export async function createSegmenter(options = {}) {
   let transfer = [];
   if (modelBytes) {
     initMsg.modelBytes = toBytes(modelBytes);
+    // Wrong file or version: refused here, before a worker is started.
+    const problem = modelProblem(initMsg.modelBytes);
+    if (problem) throw problem;
     transfer = [initMsg.modelBytes.buffer];
   } else {
     // Resolve against the page, not the worker's URL.
@@ -89,11 +122,13 @@ export async function createSegmenter(options = {}) {
   let info;
   try {
     info = await conn.request(initMsg, transfer);
+    conn.ready = true;
   } catch (e) {
     conn.fail(e);
     throw e;
   }
   let disposed = null;
+  let restarts = 0;
 
   // After a panic the worker closes itself; the next call gets a fresh one (the
   // model is re-sent from the bytes kept here or re-fetched).
@@ -103,18 +138,20 @@ export async function createSegmenter(options = {}) {
       conn.worker.terminate();
       const msg = { ...initMsg, modelBytes: keptModel ? keptModel.slice() : undefined, detectorBytes: keptDetector ? keptDetector.slice() : undefined };
       conn = new Connection(msg);
+      restarts++;
       await conn.request(msg, keptModel ? [msg.modelBytes.buffer] : []);
+      conn.ready = true;
     }
     return conn;
   };
 
   // Checks an image and sends `{ type, data, width, height, ...extra }` to the worker.
   const send = async (type, image, opts, extra) => {
-    if (!image || typeof image !== 'object') return INVALID('expected an ImageData or { data, width, height }');
+    if (disposed) throw disposed;
+    // Same checks and messages as the wasm's, before anything is copied.
+    const problem = imageProblem(image);
+    if (problem) throw problem;
     const { data, width, height } = image;
-    if (!(data instanceof Uint8ClampedArray || data instanceof Uint8Array)) {
-      return INVALID('data must be a Uint8ClampedArray or Uint8Array of RGBA bytes');
-    }
     // Copy unless the caller gives the buffer away (it is then detached).
     const shared = typeof SharedArrayBuffer === 'function' && data.buffer instanceof SharedArrayBuffer;
     const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
@@ -190,10 +227,19 @@ export async function createSegmenter(options = {}) {
       disposed = new Error('the segmenter was disposed');
       conn.fail(disposed);
     },
-    /** @internal test hook: makes the wasm panic with `message`. */
-    async _panic(message) {
+    /**
+     * Memory and restarts, for long sessions: `{ wasmMemoryBytes, restarts }` (wasm
+     * memory only grows; a restart after a crash starts a fresh one).
+     */
+    async diagnostics() {
       const c = await connection();
-      return c.request({ type: 'panic', message });
+      const d = await c.request({ type: 'diagnostics' });
+      return { ...d, restarts };
+    },
+    /** @internal test hook: makes the wasm panic with `message` (`inPool`: on a pool thread). */
+    async _panic(message, { inPool = false } = {}) {
+      const c = await connection();
+      return c.request({ type: 'panic', message, inPool });
     },
   };
 }

@@ -2,8 +2,9 @@
 // (threaded build) the rayon thread pool, so the page's main thread never blocks.
 // Messages are handled one at a time, in arrival order; loading happens once.
 //
-// Protocol (from index.js): { id, type: 'init' | 'segment' | 'colourise' | 'detect' |
-//   'cropFor' | 'segmentFace' | 'segmentVideoFrame' | 'resetTracking' | 'panic', ... }
+// Protocol (from index.js): { id, panicChannel, type: 'init' | 'segment' | 'colourise' |
+//   'detect' | 'cropFor' | 'segmentFace' | 'segmentVideoFrame' | 'resetTracking' |
+//   'diagnostics' | 'panic', ... }
 // Replies: { id, ok: true, result } or { id, ok: false, error: { message, name, panic } }.
 
 // A module with a shared memory and an atomic load: validates only where wasm
@@ -25,6 +26,8 @@ function threadsUnavailable() {
   return null;
 }
 
+import { modelProblem } from './limits.js';
+
 // Literal specifiers so bundlers (Vite) see and emit both builds.
 const BUILDS = {
   threads: () => import('./pkg-threads/faceforest_wasm.js'),
@@ -45,6 +48,13 @@ async function fetchModel(url) {
   return new Uint8Array(await res.arrayBuffer());
 }
 
+async function fetchSegmentationModel(url) {
+  const bytes = await fetchModel(url);
+  const problem = modelProblem(bytes);
+  if (problem) throw new Error(`${url}: ${problem.message}`);
+  return bytes;
+}
+
 async function loadBuild(build, numThreads) {
   const wasm = await BUILDS[build]();
   await wasm.default();
@@ -52,11 +62,11 @@ async function loadBuild(build, numThreads) {
   return wasm;
 }
 
-async function load({ modelUrl, modelBytes, detectorUrl, detectorBytes, threads = 'auto', numThreads }) {
+async function load({ modelUrl, modelBytes, detectorUrl, detectorBytes, threads = 'auto', numThreads, panicChannel }) {
   if (!['auto', 'single', 'multi'].includes(threads)) {
     throw new Error(`threads must be 'auto', 'single' or 'multi', not ${JSON.stringify(threads)}`);
   }
-  const modelPromise = modelBytes ? Promise.resolve(new Uint8Array(modelBytes)) : fetchModel(modelUrl);
+  const modelPromise = modelBytes ? Promise.resolve(new Uint8Array(modelBytes)) : fetchSegmentationModel(modelUrl);
   modelPromise.catch(() => {}); // reported below, after the build is chosen
   // The face detector is optional: without it (or if it fails to load) segmenting
   // still works and `info.detector` says why face framing is unavailable.
@@ -81,6 +91,8 @@ async function load({ modelUrl, modelBytes, detectorUrl, detectorBytes, threads 
     build = 'single';
     wasm = await loadBuild(build, n);
   }
+  // Panics on any thread are also announced to index.js (a pool thread cannot throw to it).
+  if (panicChannel) wasm.setPanicChannel(panicChannel);
   const seg = new wasm.Segmenter(await modelPromise);
   let detector = null;
   let detectorInfo = { available: false, error: 'no face detector model was given (detectorUrl)' };
@@ -103,6 +115,7 @@ async function load({ modelUrl, modelBytes, detectorUrl, detectorBytes, threads 
     fallbackReason: fallback,
     detector: detectorInfo,
     cropAspect: wasm.cropAspect(),
+    limits: wasm.limits(),
   };
   return { wasm, seg, detector, info, tracker: new wasm.BoxTracker(), frames: 0 };
 }
@@ -188,10 +201,14 @@ const handlers = {
     st.frames = 0;
     return { result: null };
   },
-  async panic({ message }) {
+  async diagnostics() {
+    const { wasm, info } = state ?? (await ready);
+    return { result: { wasmMemoryBytes: wasm.memoryBytes(), build: info.build, threads: info.threads } };
+  },
+  async panic({ message, inPool }) {
     // Test hook: checks that a Rust panic reaches the caller with its message.
     const { wasm } = state ?? (await ready);
-    wasm._testPanic(message);
+    wasm._testPanic(message, !!inPool);
   },
 };
 

@@ -273,7 +273,7 @@ pub struct GridArgs {
 
 #[derive(Args)]
 pub struct SegmentArgs {
-    /// Photos to label (PNG or JPEG).
+    /// Photos to label (PNG, JPEG or WebP; 16×16 to 64 megapixels).
     #[arg(required = true)]
     pub photos: Vec<PathBuf>,
     #[arg(long, short, default_value = "web/models/faceforest.model")]

@@ -29,7 +29,9 @@ pub fn run(a: SegmentArgs) -> CliResult {
 }
 
 fn segment_one(seg: &Segmenter, path: &Path, out: &Path, opacity: f32) -> CliResult<f64> {
-    let photo = faceforest::dataset::fasseg::read_rgb(path)?;
+    // Decoded under the input limits (format, size) with the core's messages.
+    let bytes = std::fs::read(path)?;
+    let photo = faceforest::limits::decode_rgb(&bytes)?;
     let t0 = std::time::Instant::now();
     let s = seg.segment(&photo, false)?;
     let ms = t0.elapsed().as_secs_f64() * 1e3;

@@ -27,6 +27,13 @@ pub fn segment_framed(
     if img.width() == 0 || img.height() == 0 {
         return Err(FrameError::InvalidImage("the image is empty".into()));
     }
+    // The crop is allocated before it is scaled down: hold it to the input limits.
+    faceforest::limits::check_size(crop.w, crop.h).map_err(|e| {
+        FrameError::InvalidImage(format!(
+            "the crop: {}",
+            e.to_string().trim_start_matches("invalid image: ")
+        ))
+    })?;
     let cut = extract_crop(img, crop, overhang, Some(TRAIN_HEIGHT));
     let s = seg.segment(&cut, false)?;
     let labels = paste_labels_scaled(

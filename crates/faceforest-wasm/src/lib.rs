@@ -6,6 +6,10 @@
 //! wasm-bindgen-rayon) and needs nightly atomics flags; the single-threaded build is
 //! plain stable wasm.
 
+// Threaded (nightly) build: a failed allocation panics, so it reaches JS through the
+// panic hook with its size, from whichever thread it happened on.
+#![cfg_attr(feature = "parallel", feature(alloc_error_hook))]
+
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array, Uint8ClampedArray};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -20,6 +24,32 @@ pub use frame::{BoxTracker, FaceDetector};
 
 thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Name of the BroadcastChannel on which a panic is announced (set by worker.js).
+/// A panic on a rayon pool thread cannot throw to the caller, which waits for the
+/// pool forever; the page hears of it here and restarts the worker.
+static PANIC_CHANNEL: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Where panics are announced, in addition to being thrown (see `PANIC_CHANNEL`).
+#[wasm_bindgen(js_name = setPanicChannel)]
+pub fn set_panic_channel(name: &str) {
+    if let Ok(mut c) = PANIC_CHANNEL.lock() {
+        *c = Some(name.to_string());
+    }
+}
+
+fn announce_panic(msg: &str) {
+    let name = match PANIC_CHANNEL.try_lock() {
+        Ok(c) => c.clone(),
+        Err(_) => None,
+    };
+    if let Some(name) = name {
+        if let Ok(ch) = web_sys::BroadcastChannel::new(&name) {
+            let _ = ch.post_message(&JsValue::from_str(msg));
+            ch.close();
+        }
+    }
 }
 
 /// Installs the panic hook: the message goes to `console.error` (with a stack) and
@@ -41,8 +71,62 @@ pub fn start() {
             None => format!("faceforest panicked: {payload}"),
         };
         LAST_PANIC.with(|p| *p.borrow_mut() = Some(msg.clone()));
+        announce_panic(&msg);
         wasm_bindgen::throw_str(&msg);
     }));
+    #[cfg(feature = "parallel")]
+    std::alloc::set_alloc_error_hook(|layout| {
+        panic!(
+            "out of memory: an allocation of {} MB failed (wasm memory is limited to {} MB in the threaded build); try a smaller image",
+            layout.size() >> 20,
+            MAX_MEMORY_BYTES >> 20
+        )
+    });
+}
+
+/// The threaded build's `--max-memory` (scripts/build-wasm.sh); the single-threaded
+/// build may grow to 4 GiB.
+pub const MAX_MEMORY_BYTES: u64 = if cfg!(feature = "parallel") {
+    1 << 30
+} else {
+    4 << 30
+};
+
+/// Bytes of wasm memory in use by this instance (it only grows); for long-session
+/// checks (`diagnostics()` in the JS package).
+#[wasm_bindgen(js_name = memoryBytes)]
+pub fn memory_bytes() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        (core::arch::wasm32::memory_size(0) * 65536) as f64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
+/// The input limits of the core (`faceforest::limits`), which `web/lib/limits.js`
+/// mirrors: `{ maxPixels, maxSide, minSide, formats: ['PNG', ...], mimes: [...] }`.
+#[wasm_bindgen]
+pub fn limits() -> Object {
+    use faceforest::limits as l;
+    let o = Object::new();
+    set(&o, "maxPixels", &(l::MAX_PIXELS as f64).into());
+    set(&o, "maxSide", &l::MAX_SIDE.into());
+    set(&o, "minSide", &l::MIN_SIDE.into());
+    let names: Array = l::FORMATS
+        .iter()
+        .map(|f| JsValue::from_str(f.name()))
+        .collect();
+    let mimes: Array = l::FORMATS
+        .iter()
+        .map(|f| JsValue::from_str(f.mime()))
+        .collect();
+    set(&o, "formats", &names);
+    set(&o, "mimes", &mimes);
+    set(&o, "maxMemoryBytes", &(MAX_MEMORY_BYTES as f64).into());
+    o
 }
 
 /// The message of the last panic on this thread, if any (the instance is then
@@ -70,10 +154,20 @@ pub fn build() -> String {
     .into()
 }
 
-/// Panics on purpose so tests can check that panics reach JS with their message.
+/// Panics on purpose so tests can check that panics reach JS with their message;
+/// `in_pool` panics inside a parallel loop instead (on a pool thread in the threaded
+/// build, where the caller cannot be thrown to).
 #[doc(hidden)]
 #[wasm_bindgen(js_name = _testPanic)]
-pub fn test_panic(message: &str) {
+pub fn test_panic(message: &str, in_pool: Option<bool>) {
+    if in_pool.unwrap_or(false) {
+        faceforest::par::map_range(64, |i| {
+            if i == 37 {
+                panic!("{message}");
+            }
+            i
+        });
+    }
     panic!("{message}");
 }
 
@@ -127,22 +221,20 @@ fn read_image(
     } else {
         return Err(JsError::new("invalid image: expected an ImageData, {data, width, height} or (Uint8Array, width, height)"));
     };
+    // Length and size are checked before anything is copied into wasm memory.
     let bytes = if data.is_instance_of::<Uint8ClampedArray>() {
-        data.unchecked_into::<Uint8ClampedArray>().to_vec()
+        let a = data.unchecked_into::<Uint8ClampedArray>();
+        faceforest::limits::check_rgba(a.length() as usize, w, h).map_err(err)?;
+        a.to_vec()
     } else if data.is_instance_of::<Uint8Array>() {
-        data.unchecked_into::<Uint8Array>().to_vec()
+        let a = data.unchecked_into::<Uint8Array>();
+        faceforest::limits::check_rgba(a.length() as usize, w, h).map_err(err)?;
+        a.to_vec()
     } else {
         return Err(JsError::new(
             "invalid image: data must be a Uint8ClampedArray or Uint8Array of RGBA bytes",
         ));
     };
-    let expected = 4 * w as u64 * h as u64;
-    if bytes.len() as u64 != expected {
-        return Err(JsError::new(&format!(
-            "invalid image: data holds {} bytes but {w}×{h} RGBA needs {expected}",
-            bytes.len()
-        )));
-    }
     Ok((bytes, w, h))
 }
 

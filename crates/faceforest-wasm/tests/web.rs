@@ -168,3 +168,64 @@ fn colourise_and_classes() {
     let rgba = seg.colourise(&[0, 1, 2], 1.0, Some(hidden)).to_vec();
     assert_eq!(rgba, vec![255, 0, 0, 255, 0, 0, 0, 0, 127, 0, 0, 255]);
 }
+
+#[wasm_bindgen_test]
+fn zero_sizes_and_wrong_lengths_are_refused_by_the_bindings() {
+    let seg = Segmenter::new(&tiny_model_bytes()).unwrap();
+    let empty = Uint8ClampedArray::new_with_length(0);
+    let e = seg.segment(&empty, Some(0), Some(0)).err().unwrap();
+    assert_eq!(
+        message(e),
+        "invalid image: the image is 0×0; it must be at least 16×16 pixels"
+    );
+    let img = js_sys::Object::new();
+    Reflect::set(
+        &img,
+        &"data".into(),
+        &Uint8ClampedArray::new_with_length(4 * 64 * 48 - 4),
+    )
+    .unwrap();
+    Reflect::set(&img, &"width".into(), &64.into()).unwrap();
+    Reflect::set(&img, &"height".into(), &48.into()).unwrap();
+    let e = seg.segment(&img, None, None).err().unwrap();
+    assert_eq!(
+        message(e),
+        "invalid image: data holds 12284 bytes but 64×48 RGBA needs 12288"
+    );
+    let one = Uint8ClampedArray::new_with_length(4);
+    let e = seg.segment(&one, Some(1), Some(1)).err().unwrap();
+    assert_eq!(
+        message(e),
+        "invalid image: the image is 1×1; it must be at least 16×16 pixels"
+    );
+}
+
+#[wasm_bindgen_test]
+fn mismatched_models_are_refused_by_the_bindings() {
+    let bytes = tiny_model_bytes();
+    let mut newer = bytes.clone();
+    newer[8] = 2;
+    let e = Segmenter::new(&newer).err().unwrap();
+    assert_eq!(
+        message(e),
+        "model format version 2 is newer than this build understands (up to 1); update faceforest"
+    );
+    let mut m = faceforest::Model::from_bytes(&bytes).unwrap();
+    m.features.context.push(25);
+    let e = Segmenter::new(&m.to_bytes()).err().unwrap();
+    assert!(message(e).starts_with(
+        "model does not match this build of faceforest: its feature configuration gives"
+    ),);
+    let e = Segmenter::new(&bytes[..bytes.len() / 2]).err().unwrap();
+    assert!(message(e).starts_with("model file is truncated or corrupt: "));
+}
+
+#[wasm_bindgen_test]
+fn limits_are_the_core_limits() {
+    let l = faceforest_wasm::limits();
+    let get = |k: &str| Reflect::get(&l, &k.into()).unwrap().as_f64().unwrap();
+    assert_eq!(get("maxPixels"), faceforest::limits::MAX_PIXELS as f64);
+    assert_eq!(get("minSide"), 16.0);
+    assert_eq!(get("maxSide"), 32768.0);
+    assert!(faceforest_wasm::memory_bytes() > 0.0);
+}

@@ -11,6 +11,8 @@ pub enum Error {
     OlderModel { found: u16, oldest: u16 },
     #[error("model file is truncated or corrupt: {0}")]
     CorruptModel(String),
+    #[error("model does not match this build of faceforest: {0}; it was made by another version or feature configuration — retrain it or use the matching faceforest")]
+    MismatchedModel(String),
     #[error("invalid image: {0}")]
     InvalidImage(String),
     #[error("invalid setting: {0}")]

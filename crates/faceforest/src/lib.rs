@@ -10,6 +10,7 @@ pub mod classes;
 pub mod error;
 pub mod features;
 pub mod forest;
+pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod par;

@@ -68,6 +68,16 @@ impl ContextStage {
     }
 }
 
+/// Postcard's decoding errors in words for the person holding the file.
+fn decode_message(e: postcard::Error) -> String {
+    match e {
+        postcard::Error::DeserializeUnexpectedEnd => {
+            "the file ends before the model does (cut short, e.g. an incomplete download)".into()
+        }
+        other => other.to_string(),
+    }
+}
+
 impl Model {
     /// Class probabilities over a prepared square image (`S*S` rows of all
     /// classes), running every stage.
@@ -170,7 +180,7 @@ impl Model {
             });
         }
         let (model, rest): (Model, &[u8]) = postcard::take_from_bytes(&bytes[head..])
-            .map_err(|e| Error::CorruptModel(e.to_string()))?;
+            .map_err(|e| Error::CorruptModel(decode_message(e)))?;
         if !rest.is_empty() {
             return Err(Error::CorruptModel(format!(
                 "{} unexpected bytes after the model",
@@ -184,6 +194,8 @@ impl Model {
     /// Consistency between the parts; a model that passes cannot make prediction panic.
     pub fn validate(&self) -> Result<()> {
         let corrupt = |m: String| Err(Error::CorruptModel(m));
+        // Decodes fine but was made for other features or classes than this build's.
+        let mismatched = |m: String| Err(Error::MismatchedModel(m));
         self.features
             .validate()
             .or_else(|e| corrupt(e.to_string()))?;
@@ -196,7 +208,7 @@ impl Model {
         if self.classes.len() != crate::classes::NUM_CLASSES
             || self.forest.n_classes as usize != self.classes.len()
         {
-            return corrupt(format!(
+            return mismatched(format!(
                 "{} classes named, {} predicted; this build expects {}",
                 self.classes.len(),
                 self.forest.n_classes,
@@ -204,8 +216,8 @@ impl Model {
             ));
         }
         if self.features.n_features() != self.forest.n_features() {
-            return corrupt(format!(
-                "the feature configuration gives {} features but the forest was trained on {}",
+            return mismatched(format!(
+                "its feature configuration gives {} features but its forest was trained on {}",
                 self.features.n_features(),
                 self.forest.n_features()
             ));
@@ -223,7 +235,7 @@ impl Model {
         for (i, st) in self.context_stages.iter().enumerate() {
             let want = self.features.n_features() + st.layout.n_features();
             if st.forest.n_features() != want || st.forest.n_classes != self.forest.n_classes {
-                return corrupt(format!(
+                return mismatched(format!(
                     "context stage {} reads {} features, expected {want}",
                     i + 2,
                     st.forest.n_features()

@@ -84,3 +84,35 @@ pub fn face(width: u32, height: u32, seed: u64) -> Photo {
         },
     }
 }
+
+/// A small model with every kind of feature (Lab, location, HOG, context windows) and
+/// an auto-context stage, trained on synthetic faces in a fraction of a second: for
+/// tests and fuzzing, where a real model would make each execution slow. Deterministic.
+pub fn small_model() -> crate::Model {
+    use crate::features::{ColourSpace, FeatureConfig, HogConfig};
+    use crate::forest::ForestParams;
+    use crate::pipeline::{train_model, TrainOptions};
+    let photos: Vec<Photo> = (0..6).map(|s| face(40, 52, s)).collect();
+    let opts = TrainOptions {
+        size: 32,
+        features: FeatureConfig {
+            colour: vec![ColourSpace::Lab],
+            location: true,
+            hog: vec![HogConfig {
+                cell: 6,
+                ..Default::default()
+            }],
+            context: vec![9],
+        },
+        forest: ForestParams {
+            n_trees: 2,
+            max_leaves: Some(40),
+            ..Default::default()
+        },
+        context_stages: 1,
+        ..Default::default()
+    };
+    train_model(&photos, &opts, &|| {})
+        .expect("the small synthetic model trains")
+        .0
+}

@@ -164,10 +164,15 @@ fn wrong_buffers_are_refused() {
         .segment_rgba(&[], 0, 0, false)
         .unwrap_err()
         .to_string()
-        .contains("at least 1×1"));
-    let one = seg.segment_rgba(&[10, 20, 30, 255], 1, 1, true).unwrap();
-    assert_eq!(one.labels.len(), 1);
-    assert_eq!(one.probabilities.unwrap().len(), 7);
+        .contains("at least 16×16"));
+    assert!(seg
+        .segment_rgba(&[10, 20, 30, 255], 1, 1, true)
+        .unwrap_err()
+        .to_string()
+        .contains("the image is 1×1"));
+    let least = seg.segment_rgba(&[10; 4 * 16 * 16], 16, 16, true).unwrap();
+    assert_eq!(least.labels.len(), 256);
+    assert_eq!(least.probabilities.unwrap().len(), 256 * 7);
 }
 
 #[test]

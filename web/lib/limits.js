@@ -1,0 +1,168 @@
+// faceforest's input limits in the browser: the same numbers and messages as the
+// core's crates/faceforest/src/limits.rs (a browser test compares LIMITS with the
+// wasm's `limits()` and the messages with the core's), checked on the main thread
+// before anything is copied to the worker. Also reads an image file's header
+// (format, declared size, whether it is complete) before the browser decodes it.
+
+export const LIMITS = Object.freeze({
+  maxPixels: 64_000_000,
+  maxSide: 32_768,
+  minSide: 16,
+  formats: Object.freeze(['PNG', 'JPEG', 'WebP']),
+  mimes: Object.freeze(['image/png', 'image/jpeg', 'image/webp']),
+});
+const ACCEPTED = 'PNG, JPEG or WebP';
+
+/** The model file's magic and the format versions this package's wasm reads (model.rs). */
+export const MODEL_FORMAT = Object.freeze({ magic: 'FACEFRST', version: 1, oldest: 1 });
+
+const invalid = (msg) => new Error(`invalid image: ${msg}`);
+
+function megapixels(pixels) {
+  const mp = pixels / 1e6;
+  return `${mp >= 10 ? mp.toFixed(0) : mp.toFixed(1)} megapixels`;
+}
+
+/** null if `width`×`height` is within the limits, else the Error to throw. */
+export function sizeProblem(width, height) {
+  const least = `it must be at least ${LIMITS.minSide}×${LIMITS.minSide} pixels`;
+  if (width === 0 || height === 0) return invalid(`the image is ${width}×${height}; ${least}`);
+  const pixels = width * height;
+  if (pixels > LIMITS.maxPixels || width > LIMITS.maxSide || height > LIMITS.maxSide) {
+    return invalid(
+      `the image is ${width}×${height} (${megapixels(pixels)}); at most ${LIMITS.maxPixels / 1e6} megapixels and ${LIMITS.maxSide} pixels a side are accepted`,
+    );
+  }
+  if (width < LIMITS.minSide || height < LIMITS.minSide) return invalid(`the image is ${width}×${height}; ${least}`);
+  return null;
+}
+
+const isDim = (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+
+/** null if `image` is an ImageData-like `{ data, width, height }` within the limits, else the Error. */
+export function imageProblem(image) {
+  if (!image || typeof image !== 'object') return invalid('expected an ImageData or { data, width, height }');
+  const { data, width, height } = image;
+  if (!isDim(width)) return invalid('width must be a non-negative integer');
+  if (!isDim(height)) return invalid('height must be a non-negative integer');
+  if (!(data instanceof Uint8ClampedArray || data instanceof Uint8Array)) {
+    return invalid('data must be a Uint8ClampedArray or Uint8Array of RGBA bytes');
+  }
+  const expected = 4 * width * height;
+  if (data.length !== expected) return invalid(`data holds ${data.length} bytes but ${width}×${height} RGBA needs ${expected}`);
+  return sizeProblem(width, height);
+}
+
+/** null if `bytes` start like a model this package can load, else the Error (same text as the core's). */
+export function modelProblem(bytes) {
+  const head = MODEL_FORMAT.magic.length + 2;
+  const magic = new TextEncoder().encode(MODEL_FORMAT.magic);
+  const prefix = (n) => magic.subarray(0, n).every((b, i) => bytes[i] === b);
+  if (bytes.length === 0) return new Error('model file is truncated or corrupt: the file is empty');
+  if (bytes.length < head) {
+    return prefix(Math.min(bytes.length, magic.length))
+      ? new Error(`model file is truncated or corrupt: the file ends inside its ${head}-byte header`)
+      : notAModel();
+  }
+  if (!prefix(magic.length)) return notAModel();
+  const version = bytes[8] | (bytes[9] << 8);
+  if (version > MODEL_FORMAT.version) {
+    return new Error(
+      `model format version ${version} is newer than this build understands (up to ${MODEL_FORMAT.version}); update faceforest`,
+    );
+  }
+  if (version < MODEL_FORMAT.oldest) {
+    return new Error(`model format version ${version} is older than this build understands (from ${MODEL_FORMAT.oldest}); retrain the model`);
+  }
+  return null;
+}
+const notAModel = () => new Error('not a faceforest model (the file does not start with the FACEFRST magic bytes)');
+
+// --- image files -------------------------------------------------------------------
+const startsWith = (b, sig, at = 0) => sig.every((v, i) => b[at + i] === v);
+const ascii = (s) => [...s].map((c) => c.charCodeAt(0));
+const u32be = (b, i) => ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+const u16be = (b, i) => (b[i] << 8) | b[i + 1];
+const u16le = (b, i) => b[i] | (b[i + 1] << 8);
+const u24le = (b, i) => b[i] | (b[i + 1] << 8) | (b[i + 2] << 16);
+const u32le = (b, i) => (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
+
+function lastIndexOf(b, sig) {
+  outer: for (let i = b.length - sig.length; i >= 0; i--) {
+    for (let j = 0; j < sig.length; j++) if (b[i + j] !== sig[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** What a file that is not an accepted image seems to be (as the core's `sniff`). */
+function describeOther(b) {
+  const brand = b.length >= 12 && startsWith(b, ascii('ftyp'), 4) ? String.fromCharCode(...b.subarray(8, 12)) : null;
+  let named = null;
+  if (brand) {
+    if (['heic', 'heix', 'hevc', 'heim', 'heis', 'mif1', 'msf1'].includes(brand)) named = 'a HEIC/HEIF photo';
+    else if (['avif', 'avis'].includes(brand)) named = 'an AVIF image';
+    else named = 'a video or MP4-family file';
+  } else if (startsWith(b, ascii('GIF87a')) || startsWith(b, ascii('GIF89a'))) named = 'a GIF image';
+  else if (startsWith(b, ascii('BM'))) named = 'a BMP image';
+  else if (startsWith(b, [0x49, 0x49, 0x2a, 0]) || startsWith(b, [0x4d, 0x4d, 0, 0x2a])) named = 'a TIFF image';
+  else if (startsWith(b, ascii('%PDF'))) named = 'a PDF document';
+  else if (startsWith(b, [0x50, 0x4b, 3, 4])) named = 'a ZIP archive (or an Office document)';
+  else if (startsWith(b, ascii(MODEL_FORMAT.magic))) named = 'a faceforest model';
+  else if (startsWith(b, ascii('<svg')) || startsWith(b, ascii('<?xml'))) named = 'an SVG/XML document';
+  if (named) return `the file is ${named}, not a ${ACCEPTED} image`;
+  const head = [...b.subarray(0, 4)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+  return `the file is not a ${ACCEPTED} image (it starts with bytes ${head})`;
+}
+
+/** Declared width and height from a PNG, JPEG or WebP header, or null if it is cut short. */
+function declaredSize(format, b) {
+  if (format === 'PNG') return b.length >= 24 && startsWith(b, ascii('IHDR'), 12) ? [u32be(b, 16), u32be(b, 20)] : null;
+  if (format === 'WebP') {
+    if (b.length < 30) return null;
+    const kind = String.fromCharCode(...b.subarray(12, 16));
+    if (kind === 'VP8X') return [u24le(b, 24) + 1, u24le(b, 27) + 1];
+    if (kind === 'VP8L') {
+      const bits = u32le(b, 21);
+      return [(bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1];
+    }
+    if (kind === 'VP8 ') return [u16le(b, 26) & 0x3fff, u16le(b, 28) & 0x3fff];
+    return null;
+  }
+  // JPEG: walk the segments to the first start-of-frame marker.
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) return null;
+    const m = b[i + 1];
+    if (m === 0xff) { i++; continue; }
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return [u16be(b, i + 7), u16be(b, i + 5)];
+    if (m === 0xd8 || (m >= 0xd0 && m <= 0xd7) || m === 0x01) { i += 2; continue; }
+    i += 2 + u16be(b, i + 2);
+  }
+  return null;
+}
+
+/**
+ * Reads an image file's header before the browser decodes it: `{ format, width,
+ * height }`, or throws the core's message for an empty, foreign, truncated,
+ * too small or too large file.
+ */
+export function inspectImageFile(bytes) {
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  if (b.length === 0) throw invalid(`the file is empty (0 bytes); accepted formats: ${ACCEPTED}`);
+  let format = null;
+  if (startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) format = 'PNG';
+  else if (startsWith(b, [0xff, 0xd8, 0xff])) format = 'JPEG';
+  else if (b.length >= 12 && startsWith(b, ascii('RIFF')) && startsWith(b, ascii('WEBP'), 8)) format = 'WebP';
+  if (!format) throw invalid(`${describeOther(b)}; accepted formats: ${ACCEPTED}`);
+  const size = declaredSize(format, b);
+  if (!size) throw invalid(`the ${format} file is truncated (it ends before the image data does)`);
+  const problem = sizeProblem(size[0], size[1]);
+  if (problem) throw problem;
+  let why = null;
+  if (format === 'PNG' && lastIndexOf(b, [0, 0, 0, 0, ...ascii('IEND')]) < 0) why = 'no IEND chunk at its end';
+  if (format === 'JPEG' && lastIndexOf(b, [0xff, 0xd9]) <= lastIndexOf(b, [0xff, 0xda])) why = 'no end-of-image marker after the image data';
+  if (format === 'WebP' && u32le(b, 4) + 8 > b.length) why = 'it is shorter than its RIFF header says';
+  if (why) throw invalid(`the ${format} file is truncated (${why})`);
+  return { format, width: size[0], height: size[1] };
+}
