@@ -30,12 +30,14 @@ test('the JS limits are the wasm core limits', async () => {
   const page = await harness(browser, coi);
   const r = await page.evaluate(async (u) => {
     const seg = await ff.createSegmenter({ modelUrl: u });
-    const out = { js: { ...ff.LIMITS }, wasm: seg.info.limits };
+    const out = { js: { ...ff.LIMITS }, wasm: seg.info.limits, format: ff.MODEL_FORMAT };
     seg.dispose();
     return out;
   }, MODEL_URL);
-  const { maxMemoryBytes, ...wasm } = r.wasm;
+  const { maxMemoryBytes, modelFormat, ...wasm } = r.wasm;
   assert.deepEqual(r.js, wasm);
+  // The JS check of a model's header accepts exactly the versions the wasm reads.
+  assert.equal(modelFormat, `${r.format.magic} ${r.format.oldest}–${r.format.version}`);
   assert.equal(maxMemoryBytes, 2 ** 30, 'threaded build: 1 GiB');
   assert.equal(r.js.maxPixels, 64e6);
   await page.close();
@@ -64,7 +66,7 @@ test('bad images and models are refused with the core messages, in JS and in the
       // The package still works after all that.
       out.after = (await seg.segment(syntheticImage(32, 24, 5))).labels.length;
       const newer = bytes.slice();
-      newer[8] = 2;
+      newer[8] = 3;
       out.newer = await msg(ff.createSegmenter({ modelBytes: newer }));
       out.cuts = [];
       for (const c of cuts) out.cuts.push(await msg(ff.createSegmenter({ modelBytes: bytes.slice(0, c) })));
@@ -82,7 +84,7 @@ test('bad images and models are refused with the core messages, in JS and in the
   assert.equal(r.huge, 'invalid image: data holds 4 bytes but 30000×30000 RGBA needs 3600000000');
   assert.equal(r.fractional, 'invalid image: width must be a non-negative integer');
   assert.equal(r.after, 32 * 24);
-  assert.equal(r.newer, 'model format version 2 is newer than this build understands (up to 1); update faceforest');
+  assert.equal(r.newer, 'model format version 3 is newer than this build understands (up to 2); update faceforest');
   assert.equal(r.png, 'not a faceforest model (the file does not start with the FACEFRST magic bytes)');
   assert.equal(r.header, 'model file is truncated or corrupt: the file ends inside its 10-byte header');
   assert.equal(r.empty, 'model file is truncated or corrupt: the file is empty');

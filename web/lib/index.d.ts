@@ -48,7 +48,7 @@ export interface SegmenterInfo {
   /** Width / height of the crops `cropFor` returns (the training photos' 363:512). */
   cropAspect: number;
   /** The core's input limits, as the wasm reports them (equal to `LIMITS`). */
-  limits: Limits & { maxMemoryBytes: number };
+  limits: Limits & { maxMemoryBytes: number; modelFormat: string };
 }
 
 /** Input limits (the core's `limits.rs`, mirrored in limits.js). */
@@ -65,6 +65,9 @@ export interface Limits {
 }
 
 export const LIMITS: Readonly<Limits>;
+
+/** The model files this package reads: magic bytes and format versions `oldest..=version`. */
+export const MODEL_FORMAT: Readonly<{ magic: string; version: number; oldest: number }>;
 
 /**
  * Reads an image file's header before decoding it: its format and declared size,

@@ -14,9 +14,9 @@
 // call with its message; the worker is terminated and the next call starts a fresh
 // one. Inputs are checked here first, with the core's limits and messages (limits.js).
 
-import { LIMITS, imageProblem, modelProblem, inspectImageFile } from './limits.js';
+import { LIMITS, MODEL_FORMAT, imageProblem, modelProblem, inspectImageFile } from './limits.js';
 
-export { LIMITS, inspectImageFile };
+export { LIMITS, MODEL_FORMAT, inspectImageFile };
 
 function toBytes(modelBytes) {
   if (modelBytes instanceof ArrayBuffer) return new Uint8Array(modelBytes.slice(0));

@@ -126,6 +126,16 @@ pub fn limits() -> Object {
     set(&o, "formats", &names);
     set(&o, "mimes", &mimes);
     set(&o, "maxMemoryBytes", &(MAX_MEMORY_BYTES as f64).into());
+    set(
+        &o,
+        "modelFormat",
+        &JsValue::from_str(&format!(
+            "{} {}–{}",
+            std::str::from_utf8(faceforest::model::MAGIC).unwrap_or("?"),
+            faceforest::model::OLDEST_SUPPORTED_VERSION,
+            faceforest::model::FORMAT_VERSION
+        )),
+    );
     o
 }
 

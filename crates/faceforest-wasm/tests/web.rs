@@ -204,11 +204,15 @@ fn zero_sizes_and_wrong_lengths_are_refused_by_the_bindings() {
 fn mismatched_models_are_refused_by_the_bindings() {
     let bytes = tiny_model_bytes();
     let mut newer = bytes.clone();
-    newer[8] = 2;
+    newer[8] = faceforest::model::FORMAT_VERSION as u8 + 1;
     let e = Segmenter::new(&newer).err().unwrap();
     assert_eq!(
         message(e),
-        "model format version 2 is newer than this build understands (up to 1); update faceforest"
+        format!(
+            "model format version {} is newer than this build understands (up to {}); update faceforest",
+            faceforest::model::FORMAT_VERSION + 1,
+            faceforest::model::FORMAT_VERSION
+        )
     );
     let mut m = faceforest::Model::from_bytes(&bytes).unwrap();
     m.features.context.push(25);

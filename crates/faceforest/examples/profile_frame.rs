@@ -41,7 +41,12 @@ fn main() {
     // The criterion bench's frame: a real face (a cartoon leaves the model unsure).
     let frame = image::open("../shared/fasseg/frontal02/test/rgb/1.png")
         .map(|p| {
-            image::imageops::resize(&p.to_rgb8(), 256, 256, image::imageops::FilterType::Triangle)
+            image::imageops::resize(
+                &p.to_rgb8(),
+                256,
+                256,
+                image::imageops::FilterType::Triangle,
+            )
         })
         .unwrap_or_else(|_| faceforest::synthetic::face(256, 256, 7).photo);
     let seg = Segmenter::new(model.clone()).unwrap();
