@@ -1,11 +1,59 @@
-// Helpers for the demo site's browser tests (tests/e2e/site.test.mjs) and the webcam
-// benchmark (scripts/bench-webcam.mjs): Chromium with extra flags, opening the site
-// across coi-serviceworker's reloads, and a fake-webcam clip made from the sample.
+// Helpers for the demo site's browser tests (tests/e2e/site.test.mjs and
+// site-reliability.test.mjs) and the webcam benchmark (scripts/bench-webcam.mjs): the
+// suites' shared setup (serveSite), Chromium with extra flags, opening the site across
+// coi-serviceworker's reloads, page-state waits, and a fake-webcam clip.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from './helpers.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, startServer } from './helpers.mjs';
+
+export const SITE_DIST = path.resolve(ROOT, process.env.FACEFOREST_DIST ?? 'dist');
+export const SITE_BASE = '/faceforest/';
+
+/**
+ * A site suite's setup, registered as the calling test file's before/after hooks:
+ * dist/ served under /faceforest/ WITHOUT COOP/COEP headers (as on GitHub Pages),
+ * `art` created for screenshots, and every browser from `launch` closed at the end
+ * (its console log printed if a test failed). `site.server` is set once `before` ran.
+ */
+export function serveSite(art) {
+  const site = { server: null };
+  const browsers = [];
+  before(async () => {
+    if (!fs.existsSync(path.join(SITE_DIST, 'index.html'))) throw new Error(`${SITE_DIST} has no site: run scripts/build-site.sh`);
+    fs.mkdirSync(art, { recursive: true });
+    site.server = await startServer({ root: SITE_DIST, base: SITE_BASE });
+  });
+  after(async () => {
+    for (const b of browsers) {
+      if (process.exitCode) console.log(b.logs.join('\n'));
+      await b.close();
+    }
+    await site.server?.close();
+  });
+  site.launch = async (extraArgs) => {
+    const b = await launchChromium(extraArgs);
+    browsers.push(b);
+    return b;
+  };
+  /** Closes a browser from `launch` before the suite ends. */
+  site.close = async (b) => {
+    await b.close();
+    browsers.splice(browsers.indexOf(b), 1);
+  };
+  return site;
+}
+
+/** Marks the current state as seen, so the next waitState waits for a new one. */
+export const mark = (page) => page.evaluate(() => { document.body.dataset.state = 'test-mark'; });
+
+/** Waits until the page's `data-state` is one of `states`, and returns it. */
+export async function waitState(page, states, timeout = 90_000) {
+  await page.waitForFunction((s) => s.includes(document.body?.dataset.state), states, { timeout });
+  return page.evaluate(() => document.body?.dataset.state);
+}
 
 /** Headless Chromium with a fresh profile and extra flags. */
 export async function launchChromium(extraArgs = []) {

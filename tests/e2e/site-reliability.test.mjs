@@ -11,46 +11,21 @@
 //     declaring 30000×30000, a 50-megapixel photo
 //   - offline: after the first visit, the page reloads and segments with the network cut
 // Run by scripts/test-browser.sh after scripts/build-site.sh. Numbers are printed.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { ROOT, startServer } from './helpers.mjs';
-import { launchChromium, openSite, makeClip } from './site-helpers.mjs';
+import { SITE_DIST, SITE_BASE, serveSite, mark, waitState, openSite, makeClip } from './site-helpers.mjs';
 
-const DIST = path.resolve(ROOT, process.env.FACEFOREST_DIST ?? 'dist');
 const ART = path.join(ROOT, 'test-artifacts/site-reliability');
-const BASE = '/faceforest/';
-const SAMPLE = path.join(DIST, 'assets/astronaut.png');
+const SAMPLE = path.join(SITE_DIST, 'assets/astronaut.png');
 const CLIP = path.join(ART, 'astronaut.y4m');
 const FAKE_CAM = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${CLIP}`];
 
-let server;
-const browsers = [];
-before(async () => {
-  if (!fs.existsSync(path.join(DIST, 'index.html'))) throw new Error(`${DIST} has no site: run scripts/build-site.sh`);
-  fs.mkdirSync(ART, { recursive: true });
-  server = await startServer({ root: DIST, base: BASE });
-});
-after(async () => {
-  for (const b of browsers) {
-    if (process.exitCode) console.log(b.logs.join('\n'));
-    await b.close();
-  }
-  await server?.close();
-});
-
-const launch = async (extraArgs) => {
-  const b = await launchChromium(extraArgs);
-  browsers.push(b);
-  return b;
-};
-const mark = (page) => page.evaluate(() => { document.body.dataset.state = 'test-mark'; });
-async function waitState(page, states, timeout = 90_000) {
-  await page.waitForFunction((s) => s.includes(document.body?.dataset.state), states, { timeout });
-  return page.evaluate(() => document.body?.dataset.state);
-}
+const site = serveSite(ART);
+const launch = site.launch;
 const frames = (page) => page.evaluate(() => window.faceforestDemo.camStats?.frames ?? 0);
 // Polled once a second: the waiting itself should not add to the page's heap.
 const waitFrames = (page, n, timeout) => page.waitForFunction((n) => (window.faceforestDemo.camStats?.frames ?? 0) >= n, n, { timeout, polling: 1000 });
@@ -112,15 +87,14 @@ let cam; // { b, page, requests, probe, baseline, t0 }
 test('privacy: during an upload and 30 s of webcam segmentation no request leaves the origin; the CSP holds', async () => {
   // The clip is made in a throw-away browser (it draws the sample portrait).
   const maker = await launch();
-  await makeClip(await openSite(maker, server.url), CLIP, 30);
-  await maker.close();
-  browsers.splice(browsers.indexOf(maker), 1);
+  await makeClip(await openSite(maker, site.server.url), CLIP, 30);
+  await site.close(maker);
 
   const b = await launch(FAKE_CAM);
   const requests = [];
   b.context.on('request', (r) => requests.push(r.url()));
   await b.context.addInitScript(CSP_PROBE);
-  const page = await openSite(b, server.url);
+  const page = await openSite(b, site.server.url);
   const probe = await memoryProbe(page);
   await mark(page);
   await page.setInputFiles('#file', SAMPLE);
@@ -138,7 +112,7 @@ test('privacy: during an upload and 30 s of webcam segmentation no request leave
   const n = await frames(page);
   cam = { b, page, requests, probe, baseline, t0 };
 
-  const origin = new URL(server.url).origin;
+  const origin = new URL(site.server.url).origin;
   const foreign = requests.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).origin !== origin);
   assert.deepEqual(foreign, [], 'requests to other origins');
   // The recorder saw the page, the worker's fetches (model, detector), the pool's
@@ -228,7 +202,7 @@ test('camera: a crash keeps the last frame and the session goes on; ended mid-st
 test('camera absent and camera busy each get their own message', async () => {
   // No fake device: Chromium finds no camera at all.
   const none = await launch(['--use-fake-ui-for-media-stream']);
-  let page = await openSite(none, server.url);
+  let page = await openSite(none, site.server.url);
   await mark(page);
   await page.click('#cam-start');
   await waitState(page, ['error'], 30_000);
@@ -239,7 +213,7 @@ test('camera absent and camera busy each get their own message', async () => {
   await busy.context.addInitScript(() => {
     navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Could not start video source', 'NotReadableError'));
   });
-  page = await openSite(busy, server.url);
+  page = await openSite(busy, site.server.url);
   await mark(page);
   await page.click('#cam-start');
   await waitState(page, ['error'], 30_000);
@@ -382,7 +356,7 @@ test('bad files in the demo: each gets its own message and the page stays usable
 
 // --- offline -------------------------------------------------------------------------
 test('offline: after the first visit the page reloads with the network cut and segments the sample', async () => {
-  const own = await startServer({ root: DIST, base: BASE });
+  const own = await startServer({ root: SITE_DIST, base: SITE_BASE });
   const b = await launch();
   const page = await openSite(b, own.url);
   // The service worker has cached the whole site.

@@ -4,48 +4,20 @@
 // framed and segmented, a small off-centre face, a fake webcam segmented live, a
 // denied camera, valid PNG downloads, a phone-sized layout. Screenshots and
 // downloads go to test-artifacts/site/. Run by scripts/test-browser.sh.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { ROOT, startServer } from './helpers.mjs';
-import { launchChromium, openSite, makeClip } from './site-helpers.mjs';
+import { ROOT } from './helpers.mjs';
+import { SITE_DIST, serveSite, mark, waitState, openSite, makeClip } from './site-helpers.mjs';
 
-const DIST = path.resolve(ROOT, process.env.FACEFOREST_DIST ?? 'dist');
 const ART = path.join(ROOT, 'test-artifacts/site');
-const BASE = '/faceforest/';
-const SAMPLE = path.join(DIST, 'assets/astronaut.png');
+const SAMPLE = path.join(SITE_DIST, 'assets/astronaut.png');
 
-let server;
-const browsers = [];
-before(async () => {
-  if (!fs.existsSync(path.join(DIST, 'index.html'))) throw new Error(`${DIST} has no site: run scripts/build-site.sh`);
-  fs.mkdirSync(ART, { recursive: true });
-  server = await startServer({ root: DIST, base: BASE }); // no COOP/COEP headers
-});
-after(async () => {
-  for (const b of browsers) {
-    if (process.exitCode) console.log(b.logs.join('\n'));
-    await b.close();
-  }
-  await server?.close();
-});
-
-const launch = async (extraArgs) => {
-  const b = await launchChromium(extraArgs);
-  browsers.push(b);
-  return b;
-};
-const openDemo = (b, query) => openSite(b, server.url, query);
-
-/** Marks the current state as seen, so the next waitState waits for a new one. */
-const mark = (page) => page.evaluate(() => { document.body.dataset.state = 'test-mark'; });
-
-async function waitState(page, states, timeout = 90_000) {
-  await page.waitForFunction((s) => s.includes(document.body?.dataset.state), states, { timeout });
-  return page.evaluate(() => document.body?.dataset.state);
-}
+const site = serveSite(ART); // no COOP/COEP headers
+const launch = site.launch;
+const openDemo = (b, query) => openSite(b, site.server.url, query);
 
 /** Class counts inside and outside a box from the page's current result. */
 function countLabels(page, box) {
@@ -358,8 +330,7 @@ test('where isolation is impossible (no service worker) the single-threaded buil
   await page.click('#sample');
   assert.equal(await waitState(page, ['done', 'error']), 'done', await page.textContent('#alert'));
   assert.equal((await page.evaluate(() => window.faceforestDemo.faces.length)) >= 1, true);
-  await b.close();
-  browsers.splice(browsers.indexOf(b), 1);
+  await site.close(b);
 });
 
 test('a denied camera gives a clear message, and the page keeps working', async () => {

@@ -225,20 +225,9 @@ impl Sampler {
     /// Calls `put(x, feature, value)` for every pixel of image row `y`.
     #[inline]
     fn row(&self, y: usize, mut put: impl FnMut(usize, usize, f32)) {
-        let s1 = self.s + 1;
-        for (k, (xr, yr)) in self.xr.iter().zip(&self.yr).enumerate() {
-            let (y0, y1) = yr[y];
+        for k in 0..self.xr.len() {
             for c in 0..NUM_PHOTO_CLASSES {
-                let t = &self.sat[c * s1 * s1..(c + 1) * s1 * s1];
-                let (top, bottom) = (&t[y0 * s1..(y0 + 1) * s1], &t[y1 * s1..(y1 + 1) * s1]);
-                for (x, &(x0, x1)) in xr.iter().enumerate() {
-                    let area = ((x1 - x0) * (y1 - y0)) as f32;
-                    put(
-                        x,
-                        k * NUM_PHOTO_CLASSES + c,
-                        (bottom[x1] - top[x1] - bottom[x0] + top[x0]) / area,
-                    );
-                }
+                self.values(k, c, y, |x, v| put(x, k * NUM_PHOTO_CLASSES + c, v));
             }
         }
     }
