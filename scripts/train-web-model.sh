@@ -13,6 +13,10 @@
 #   faceforest grid-search ... --trees 12 --max-leaves 2000 --grid-skip-confident 2,0.98,0.95,0.9
 # macro-F1 0.8542 (no skipping), 0.8537 (0.98), 0.8532 (0.95), 0.8524 (0.9); with 8
 # trees 0.844 at best, so fewer trees is the worse way to save time.
+# Clean-up of the probabilities (prediction-time, stored in the model), same CV:
+#   faceforest grid-search ... --grid-largest-parts false,true --grid-smooth 0,1,2
+# macro-F1 0.8513 (none), 0.8550 (3×3 smoothing), 0.8527 (5×5), 0.8552 (3×3
+# smoothing and one blob per face part: shipped); accuracy 0.9326 -> 0.9335.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -22,7 +26,7 @@ cargo build --release -p faceforest-cli
 ./target/release/faceforest train \
   --size 128 --colour lab --hog-cell 6 --context 9,25 \
   --trees 12 --max-leaves 2000 --class-weight-power 0.5 \
-  --context-stages 1 --skip-confident 0.95 --seed 0 --size-budget 2000000 \
+  --context-stages 1 --skip-confident 0.95 --largest-parts --smooth 1 --seed 0 --size-budget 2000000 \
   -o "$OUT"
 ./target/release/faceforest eval "$OUT" --json "${OUT%.model}.metrics.json" --plots out/web-model-plots
 ./target/release/faceforest info "$OUT"

@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use faceforest::features::{ColourSpace, FeatureConfig, HogConfig};
 use faceforest::forest::{ClassWeight, ForestParams};
 use faceforest::pipeline::TrainOptions;
+use faceforest::post::PostProcess;
 use faceforest::prep::augment::Augment;
 use faceforest::prep::LabelCleaning;
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run, so the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum Command {
     /// Train a forest on FASSEG and write the model file.
@@ -141,6 +144,15 @@ pub struct ModelArgs {
     /// ±10°, colour-jittered, every other one mirrored (eye labels swapped).
     #[arg(long, default_value_t = 0)]
     pub augment: usize,
+    /// Keep only the largest blob of each face part (eyes, nose, mouth); the
+    /// others go to their next most likely class. Chosen by grid-search
+    /// --grid-largest-parts.
+    #[arg(long)]
+    pub largest_parts: bool,
+    /// Box-average the class probabilities over (2r+1)² pixels before labelling
+    /// (0: none). Chosen by grid-search --grid-smooth.
+    #[arg(long, default_value_t = 0)]
+    pub smooth: u8,
 }
 
 impl ModelArgs {
@@ -201,6 +213,10 @@ impl ModelArgs {
                 copies: self.augment,
                 ..Augment::default()
             },
+            post: PostProcess {
+                largest_parts: self.largest_parts,
+                smooth: self.smooth,
+            },
         }
     }
 }
@@ -233,6 +249,12 @@ pub struct EvalArgs {
     /// Override the model's context-stage skip threshold (to see the trade-off).
     #[arg(long)]
     pub skip_confident: Option<f32>,
+    /// Override the model's largest-blob clean-up (to see the trade-off).
+    #[arg(long)]
+    pub largest_parts: Option<bool>,
+    /// Override the model's probability smoothing radius (to see the trade-off).
+    #[arg(long)]
+    pub smooth: Option<u8>,
 }
 
 #[derive(Args)]
@@ -262,6 +284,13 @@ pub struct GridArgs {
     /// of them (prediction-time only, no retraining). Default: --skip-confident.
     #[arg(long, value_delimiter = ',')]
     pub grid_skip_confident: Vec<f32>,
+    /// Largest-blob clean-up settings to try (false,true), evaluated on each fold's
+    /// model without retraining. Default: --largest-parts.
+    #[arg(long, value_delimiter = ',')]
+    pub grid_largest_parts: Vec<bool>,
+    /// Smoothing radii to try, evaluated like --grid-largest-parts. Default: --smooth.
+    #[arg(long, value_delimiter = ',')]
+    pub grid_smooth: Vec<u8>,
     #[arg(long, default_value_t = 3)]
     pub folds: usize,
     /// Refit the best setting on all training photos and write it here.

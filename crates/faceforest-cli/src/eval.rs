@@ -17,6 +17,12 @@ pub fn run(a: EvalArgs) -> CliResult {
             .iter_mut()
             .for_each(|st| st.skip_confident = skip);
     }
+    if let Some(on) = a.largest_parts {
+        model.post.largest_parts = on;
+    }
+    if let Some(r) = a.smooth {
+        model.post.smooth = r;
+    }
     let plots = a
         .plots
         .clone()

@@ -85,6 +85,7 @@ pub fn fit_npy(a: FitNpyArgs) -> CliResult {
         forest,
         context_stages: vec![],
         notes: vec![],
+        post: Default::default(),
     };
     let bytes = model.to_bytes();
     let per_image = (size as usize).pow(2);

@@ -4,7 +4,8 @@ use crate::CliResult;
 use faceforest::dataset::fasseg;
 use faceforest::features::HogConfig;
 use faceforest::forest::ClassWeight;
-use faceforest::pipeline::{cross_validate_skips, train_model};
+use faceforest::pipeline::{cross_validate_variants, train_model, PredictSettings};
+use faceforest::post::PostProcess;
 use serde_json::json;
 
 fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -74,15 +75,28 @@ pub fn run(a: GridArgs) -> CliResult {
     );
     let pb = bar(total_trees as u64, "trees");
     let mut rows = Vec::new();
-    let skips = if a.grid_skip_confident.is_empty() {
-        vec![base.skip_confident]
-    } else {
-        a.grid_skip_confident.clone()
-    };
+    let skips = or(&a.grid_skip_confident, base.skip_confident);
+    let parts = or(&a.grid_largest_parts, base.post.largest_parts);
+    let smooths = or(&a.grid_smooth, base.post.smooth);
+    let mut variants = Vec::new();
+    for &skip_confident in &skips {
+        for &largest_parts in &parts {
+            for &smooth in &smooths {
+                variants.push(PredictSettings {
+                    skip_confident,
+                    post: PostProcess {
+                        largest_parts,
+                        smooth,
+                    },
+                });
+            }
+        }
+    }
     for ((t, d, c, l, w), o) in &grid {
-        let by_skip =
-            cross_validate_skips(&photos, o, a.folds, a.model.seed, &skips, &|| pb.inc(1))?;
-        for (&skip, folds) in skips.iter().zip(&by_skip) {
+        let by_variant =
+            cross_validate_variants(&photos, o, a.folds, a.model.seed, &variants, &|| pb.inc(1))?;
+        for (v, folds) in variants.iter().zip(&by_variant) {
+            let (skip, lp, sm) = (v.skip_confident, v.post.largest_parts, v.post.smooth);
             let acc: Vec<f64> = folds.iter().map(|e| e.honest.accuracy).collect();
             let f1: Vec<f64> = folds.iter().map(|e| e.honest.macro_f1).collect();
             let (am, asd) = mean_std(&acc);
@@ -93,14 +107,15 @@ pub fn run(a: GridArgs) -> CliResult {
                 *c
             };
             let line = format!(
-                "trees {t:>3} depth {:>4} hog cell {c:>2} max leaves {l:>6} class weight {w:.2} skip {skip:.2}: honest accuracy {am:.4} ± {asd:.4}, macro-F1 {fm:.4} ± {fsd:.4}",
+                "trees {t:>3} depth {:>4} hog cell {c:>2} max leaves {l:>6} class weight {w:.2} skip {skip:.2} largest parts {lp} smooth {sm}: honest accuracy {am:.4} ± {asd:.4}, macro-F1 {fm:.4} ± {fsd:.4}",
                 if *d == 0 { "none".to_string() } else { d.to_string() }
             );
             // println on a hidden bar (no terminal) would drop the line.
             pb.suspend(|| eprintln!("{line}"));
             let mut o = o.clone();
             o.skip_confident = skip;
-            rows.push((json!({"trees": t, "max_depth": d, "hog_cell": c, "max_leaves": l, "class_weight_power": w, "skip_confident": skip,
+            o.post = v.post;
+            rows.push((json!({"trees": t, "max_depth": d, "hog_cell": c, "max_leaves": l, "class_weight_power": w, "skip_confident": skip, "largest_parts": lp, "smooth": sm,
                               "accuracy_mean": am, "accuracy_std": asd, "macro_f1_mean": fm, "macro_f1_std": fsd, "fold_accuracy": acc, "fold_macro_f1": f1}), fm, o));
         }
     }

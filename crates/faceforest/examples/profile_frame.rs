@@ -38,17 +38,19 @@ fn main() {
         .nth(1)
         .unwrap_or("web/models/faceforest.model".into());
     let model = Model::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
-    // The criterion bench's frame: a real face (a cartoon leaves the model unsure).
+    // The criterion bench's frame: a real face (a cartoon leaves the model unsure),
+    // 256 px unless FRAME says otherwise.
+    let side: u32 = std::env::var("FRAME").map_or(256, |v| v.parse().unwrap());
     let frame = image::open("../shared/fasseg/frontal02/test/rgb/1.png")
         .map(|p| {
             image::imageops::resize(
                 &p.to_rgb8(),
-                256,
-                256,
+                side,
+                side,
                 image::imageops::FilterType::Triangle,
             )
         })
-        .unwrap_or_else(|_| faceforest::synthetic::face(256, 256, 7).photo);
+        .unwrap_or_else(|_| faceforest::synthetic::face(side, side, 7).photo);
     let seg = Segmenter::new(model.clone()).unwrap();
     for _ in 0..3 {
         seg.segment(&frame, false).unwrap();

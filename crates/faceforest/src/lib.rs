@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod model;
 pub mod par;
 pub mod pipeline;
+pub mod post;
 pub mod prep;
 pub mod segment;
 pub mod synthetic;

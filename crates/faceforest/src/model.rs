@@ -9,11 +9,12 @@ use crate::features::autocontext::ContextLayout;
 use crate::features::FeatureConfig;
 use crate::forest::planes::PlaneStack;
 use crate::forest::Forest;
+use crate::post::PostProcess;
 use serde::{Deserialize, Serialize};
 
 pub const MAGIC: &[u8; 8] = b"FACEFRST";
 /// Bumped whenever the encoded layout changes.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 pub const OLDEST_SUPPORTED_VERSION: u16 = 2;
 /// Square sizes a model may declare.
 pub const SIZE_RANGE: std::ops::RangeInclusive<u32> = 16..=1024;
@@ -31,6 +32,33 @@ pub struct Model {
     pub context_stages: Vec<ContextStage>,
     /// Free-form provenance: training command, data, metrics.
     pub notes: Vec<(String, String)>,
+    /// Clean-up of the last stage's probabilities (format version 3 on).
+    pub post: PostProcess,
+}
+
+/// Format version 2: the same without [`Model::post`].
+#[derive(Deserialize)]
+struct ModelV2 {
+    classes: Vec<ClassInfo>,
+    size: u32,
+    features: FeatureConfig,
+    forest: Forest,
+    context_stages: Vec<ContextStage>,
+    notes: Vec<(String, String)>,
+}
+
+impl From<ModelV2> for Model {
+    fn from(m: ModelV2) -> Model {
+        Model {
+            classes: m.classes,
+            size: m.size,
+            features: m.features,
+            forest: m.forest,
+            context_stages: m.context_stages,
+            notes: m.notes,
+            post: PostProcess::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,6 +142,8 @@ impl Model {
                 probs[i * k..(i + 1) * k].copy_from_slice(p);
             }
         }
+        self.post
+            .apply(&mut probs, s, self.forest.n_classes as usize);
         probs
     }
 
@@ -179,8 +209,13 @@ impl Model {
                 oldest: OLDEST_SUPPORTED_VERSION,
             });
         }
-        let (model, rest): (Model, &[u8]) = postcard::take_from_bytes(&bytes[head..])
-            .map_err(|e| Error::CorruptModel(decode_message(e)))?;
+        let body = &bytes[head..];
+        let (model, rest): (Model, &[u8]) = if version == 2 {
+            postcard::take_from_bytes::<ModelV2>(body).map(|(m, rest)| (m.into(), rest))
+        } else {
+            postcard::take_from_bytes(body)
+        }
+        .map_err(|e| Error::CorruptModel(decode_message(e)))?;
         if !rest.is_empty() {
             return Err(Error::CorruptModel(format!(
                 "{} unexpected bytes after the model",

@@ -10,6 +10,7 @@ use crate::forest::{Bins, Forest};
 use crate::metrics::{Confusion, PrCurves, Report};
 use crate::model::{ContextStage, Model};
 use crate::par;
+use crate::post::PostProcess;
 use crate::prep::augment::{self, Augment};
 use crate::prep::labels::LabelMap;
 use crate::prep::square::{square_labels, square_photo, unsquare_probs, SquareGeometry};
@@ -58,6 +59,8 @@ pub struct TrainOptions {
     pub skip_confident: f32,
     /// Augmented copies of the training photos (none by default).
     pub augment: Augment,
+    /// See [`Model::post`].
+    pub post: PostProcess,
 }
 
 impl Default for TrainOptions {
@@ -71,6 +74,7 @@ impl Default for TrainOptions {
             context_folds: 3,
             skip_confident: 2.0,
             augment: Augment::default(),
+            post: PostProcess::default(),
         }
     }
 }
@@ -277,6 +281,7 @@ pub fn train_model(
             })
             .collect(),
         notes: vec![],
+        post: opts.post,
     };
     model.validate()?;
     if let Some(budget) = opts.size_budget {
@@ -452,20 +457,41 @@ pub fn cross_validate(
     seed: u64,
     tree_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Evaluation>> {
-    let mut out =
-        cross_validate_skips(photos, opts, folds, seed, &[opts.skip_confident], tree_done)?;
+    let at = PredictSettings {
+        skip_confident: opts.skip_confident,
+        post: opts.post,
+    };
+    let mut out = cross_validate_variants(photos, opts, folds, seed, &[at], tree_done)?;
     Ok(out.remove(0))
 }
 
-/// [`cross_validate`] with each fold's model also evaluated at every
-/// [`ContextStage::skip_confident`] in `skips` (a prediction-time setting, so no
-/// retraining): `[skip][fold]`.
-pub fn cross_validate_skips(
+/// The settings a trained model can change without retraining.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PredictSettings {
+    /// See [`ContextStage::skip_confident`].
+    pub skip_confident: f32,
+    /// See [`Model::post`].
+    pub post: PostProcess,
+}
+
+impl PredictSettings {
+    pub fn apply(&self, model: &mut Model) {
+        model
+            .context_stages
+            .iter_mut()
+            .for_each(|st| st.skip_confident = self.skip_confident);
+        model.post = self.post;
+    }
+}
+
+/// [`cross_validate`] with each fold's model evaluated at every one of `variants`
+/// (no retraining): `[variant][fold]`.
+pub fn cross_validate_variants(
     photos: &[Photo],
     opts: &TrainOptions,
     folds: usize,
     seed: u64,
-    skips: &[f32],
+    variants: &[PredictSettings],
     tree_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<Evaluation>>> {
     if folds < 2 || folds > photos.len() {
@@ -475,7 +501,7 @@ pub fn cross_validate_skips(
         )));
     }
     let order = fold_order(photos.len(), seed);
-    let mut out = vec![Vec::new(); skips.len()];
+    let mut out = vec![Vec::new(); variants.len()];
     for f in 0..folds {
         let (mut train, mut test) = (Vec::new(), Vec::new());
         for (pos, &i) in order.iter().enumerate() {
@@ -486,11 +512,9 @@ pub fn cross_validate_skips(
             }
         }
         let (model, _) = train_model(&train, opts, tree_done)?;
-        for (&skip, out) in skips.iter().zip(&mut out) {
+        for (v, out) in variants.iter().zip(&mut out) {
             let mut m = model.clone();
-            m.context_stages
-                .iter_mut()
-                .for_each(|st| st.skip_confident = skip);
+            v.apply(&mut m);
             out.push(evaluate(&Segmenter::new(m)?, &test, &|| {}));
         }
     }

@@ -104,6 +104,30 @@ fn foreign_and_newer_files_are_refused() {
 }
 
 #[test]
+fn version_2_files_still_load_without_clean_up() {
+    // Version 3 appended `post` (a bool and a byte): a version-2 file is the same
+    // bytes without them.
+    let m = small_model();
+    assert_eq!(m.post, Default::default());
+    let mut bytes = m.to_bytes();
+    assert_eq!(bytes.split_off(bytes.len() - 2), [0, 0]);
+    bytes[8..10].copy_from_slice(&2u16.to_le_bytes());
+    assert_eq!(Model::from_bytes(&bytes).unwrap(), m);
+    // The same bytes labelled version 3 are cut short.
+    bytes[8..10].copy_from_slice(&3u16.to_le_bytes());
+    let err = Model::from_bytes(&bytes).unwrap_err();
+    assert!(err.to_string().contains("ends before"), "{err}");
+}
+
+#[test]
+fn largest_parts_clean_up_travels_with_the_model() {
+    let mut m = small_model();
+    m.post.largest_parts = true;
+    let back = Model::from_bytes(&m.to_bytes()).unwrap();
+    assert!(back.post.largest_parts);
+}
+
+#[test]
 fn a_model_with_another_feature_configuration_is_refused() {
     let mut m = small_model();
     m.features.hog[0].orientations = 6; // the forest was trained on 9 HOG bins
@@ -277,4 +301,72 @@ fn the_plane_walk_and_the_cascade_match_the_row_walk() {
         "{skipped} of {} skipped",
         mixed.len() / k
     );
+}
+
+/// 8-connected blobs of `class` in an `s×s` label square.
+fn blobs(labels: &[u8], s: usize, class: u8) -> usize {
+    let mut seen = vec![false; s * s];
+    let mut n = 0;
+    for start in 0..s * s {
+        if labels[start] != class || seen[start] {
+            continue;
+        }
+        n += 1;
+        let mut stack = vec![start];
+        seen[start] = true;
+        while let Some(i) = stack.pop() {
+            let (y, x) = ((i / s) as isize, (i % s) as isize);
+            for dy in -1..=1 {
+                for dx in -1..=1 {
+                    let (ny, nx) = (y + dy, x + dx);
+                    if ny < 0 || nx < 0 || ny >= s as isize || nx >= s as isize {
+                        continue;
+                    }
+                    let j = ny as usize * s + nx as usize;
+                    if labels[j] == class && !seen[j] {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn with_the_clean_up_each_face_part_is_one_blob() {
+    let mut m = small_model();
+    let s = m.size as usize;
+    let k = m.forest.n_classes as usize;
+    let labels = |m: &Model, seed: u64| -> Vec<u8> {
+        let photo = face(60, 80, seed);
+        let (sq, _) = faceforest::prep::square::square_photo(&photo.photo, m.size);
+        m.predict_square(&sq)
+            .chunks_exact(k)
+            .map(|p| faceforest::forest::train::argmax(p) as u8)
+            .collect()
+    };
+    let parts = faceforest::post::parts::FACE_PARTS;
+    // Find photos where the raw forest leaves stray blobs, so the test means something.
+    let seeds: Vec<u64> = (100..140)
+        .filter(|&seed| {
+            let l = labels(&m, seed);
+            parts.iter().any(|&p| blobs(&l, s, p) > 1)
+        })
+        .collect();
+    assert!(
+        !seeds.is_empty(),
+        "the small model never leaves a stray blob"
+    );
+    m.post.largest_parts = true;
+    for seed in seeds {
+        let l = labels(&m, seed);
+        for &p in &parts {
+            assert!(
+                blobs(&l, s, p) <= 1,
+                "photo {seed}: class {p} in several blobs"
+            );
+        }
+    }
 }

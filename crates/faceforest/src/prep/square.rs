@@ -60,74 +60,127 @@ pub fn square_photo(photo: &RgbImage, size: u32) -> (RgbImage, SquareGeometry) {
     (out, g)
 }
 
-/// `imageops::blur`, in horizontal strips on all threads for large photos. Each
-/// strip carries more rows of overlap than the kernel's radius, so the rows it keeps
-/// are exactly those of a whole-photo blur.
-pub fn blur(photo: &RgbImage, sigma: f32) -> RgbImage {
-    let (w, h) = photo.dimensions();
-    let strips = crate::par::threads().min(h as usize / 128);
-    if strips < 2 || (w as usize * h as usize) < 150_000 {
-        return imageops::blur(photo, sigma);
-    }
-    blur_in_strips(photo, sigma, strips)
+/// The weights that take one axis of a photo to its new length: for each output
+/// coordinate, a run of source indices and their weights. Each output samples the
+/// Gaussian-blurred line (sigma `(scale - 1) / 2` when shrinking, truncated at 4
+/// sigma as scipy does, edges replicated) by linear interpolation at its pixel
+/// centre. Both are linear, so their product is one small kernel per output and the
+/// blurred photo never has to exist: shrinking 600 px to 128 touches each source
+/// line once instead of blurring all 600 × 600 pixels first.
+struct AxisTaps {
+    /// First source index per output.
+    start: Vec<usize>,
+    /// Weights per output, `width` each (zero-padded).
+    weights: Vec<f32>,
+    width: usize,
 }
 
-fn blur_in_strips(photo: &RgbImage, sigma: f32, strips: usize) -> RgbImage {
-    let (w, h) = photo.dimensions();
-    // image's kernel is about 6.7 sigma wide (its radius about 3.3 sigma).
-    let overlap = (3.4 * sigma).ceil() as u32 + 4;
-    let rows = h.div_ceil(strips as u32);
-    let parts = crate::par::map_range(strips, |i| {
-        let (y0, y1) = (i as u32 * rows, ((i as u32 + 1) * rows).min(h));
-        let (a, b) = (y0.saturating_sub(overlap), (y1 + overlap).min(h));
-        let strip = imageops::crop_imm(photo, 0, a, w, b - a).to_image();
-        (y0, y1, a, imageops::blur(&strip, sigma))
-    });
-    let mut out = RgbImage::new(w, h);
-    let row = w as usize * 3;
-    for (y0, y1, a, part) in parts {
-        out.as_mut()[y0 as usize * row..y1 as usize * row]
-            .copy_from_slice(&part.as_raw()[(y0 - a) as usize * row..(y1 - a) as usize * row]);
-    }
-    out
-}
-
-pub fn resize_bilinear_antialiased(photo: &RgbImage, w: u32, h: u32) -> RgbImage {
-    let (sw, sh) = photo.dimensions();
-    let (fx, fy) = (sw as f32 / w as f32, sh as f32 / h as f32);
-    let sigma = ((fx.max(fy) - 1.0) / 2.0).max(0.0);
-    let blurred;
-    let src = if sigma > 0.05 {
-        blurred = blur(photo, sigma);
-        &blurred
-    } else {
-        photo
-    };
-    let mut out = RgbImage::new(w, h);
-    for y in 0..h {
-        let sy = ((y as f32 + 0.5) * fy - 0.5).clamp(0.0, (sh - 1) as f32);
-        let (y0, ty) = (sy.floor() as u32, sy.fract());
-        let y1 = (y0 + 1).min(sh - 1);
-        for x in 0..w {
-            let sx = ((x as f32 + 0.5) * fx - 0.5).clamp(0.0, (sw - 1) as f32);
-            let (x0, tx) = (sx.floor() as u32, sx.fract());
-            let x1 = (x0 + 1).min(sw - 1);
-            let (a, b, c, d) = (
-                src.get_pixel(x0, y0).0,
-                src.get_pixel(x1, y0).0,
-                src.get_pixel(x0, y1).0,
-                src.get_pixel(x1, y1).0,
-            );
-            let mut px = [0u8; 3];
-            for i in 0..3 {
-                let top = a[i] as f32 * (1.0 - tx) + b[i] as f32 * tx;
-                let bottom = c[i] as f32 * (1.0 - tx) + d[i] as f32 * tx;
-                px[i] = (top * (1.0 - ty) + bottom * ty).round().clamp(0.0, 255.0) as u8;
+impl AxisTaps {
+    fn new(out_len: u32, src_len: u32) -> AxisTaps {
+        let n = src_len as usize;
+        let f = src_len as f32 / out_len as f32;
+        let sigma = ((f - 1.0) / 2.0).max(0.0);
+        let gauss: Vec<f32> = if sigma > 0.05 {
+            let r = (4.0 * sigma + 0.5) as isize;
+            let g: Vec<f32> = (-r..=r)
+                .map(|d| (-(d * d) as f32 / (2.0 * sigma * sigma)).exp())
+                .collect();
+            let total: f32 = g.iter().sum();
+            g.into_iter().map(|v| v / total).collect()
+        } else {
+            vec![1.0]
+        };
+        let r = (gauss.len() / 2) as isize;
+        let width = (gauss.len() + 1).min(n);
+        let mut start = Vec::with_capacity(out_len as usize);
+        let mut weights = vec![0f32; out_len as usize * width];
+        for o in 0..out_len as usize {
+            let sx = ((o as f32 + 0.5) * f - 0.5).clamp(0.0, (n - 1) as f32);
+            let x0 = sx.floor() as usize;
+            let t = sx - x0 as f32;
+            let x1 = (x0 + 1).min(n - 1);
+            let lo = (x0 as isize - r).clamp(0, (n - width) as isize) as usize;
+            let w = &mut weights[o * width..(o + 1) * width];
+            for (xi, wi) in [(x0, 1.0 - t), (x1, t)] {
+                for (k, &g) in gauss.iter().enumerate() {
+                    let j = (xi as isize + k as isize - r).clamp(0, n as isize - 1) as usize;
+                    // Clamped indices fall inside [lo, lo + width) by construction
+                    // of lo, except when the kernel is wider than the line: then
+                    // width is n and lo 0.
+                    w[j - lo] += wi * g;
+                }
             }
-            out.put_pixel(x, y, image::Rgb(px));
+            start.push(lo);
+        }
+        AxisTaps {
+            start,
+            weights,
+            width,
         }
     }
-    out
+
+    fn of(&self, o: usize) -> (usize, &[f32]) {
+        (
+            self.start[o],
+            &self.weights[o * self.width..(o + 1) * self.width],
+        )
+    }
+}
+
+/// Resizes as the seed's `skimage.transform.resize` does: a Gaussian anti-aliasing
+/// blur of sigma `(scale - 1) / 2` when shrinking, then bilinear interpolation at
+/// pixel centres, both per axis and fused (see [`AxisTaps`]).
+pub fn resize_bilinear_antialiased(photo: &RgbImage, w: u32, h: u32) -> RgbImage {
+    let (sw, sh) = photo.dimensions();
+    let xt = AxisTaps::new(w, sw);
+    let yt = AxisTaps::new(h, sh);
+    let (sw, w3) = (sw as usize, w as usize * 3);
+    // Rows first: every source row the vertical taps read, resampled to width w.
+    let (first, last) = (yt.start[0], yt.start[h as usize - 1] + yt.width);
+    let mut rows = vec![0f32; (last - first) * w3];
+    let big = sw * (last - first) >= 150_000;
+    let rows_per_chunk = if big { 16 } else { last - first };
+    crate::par::for_chunks_mut(&mut rows, rows_per_chunk * w3, |ci, chunk| {
+        let mut line = vec![0f32; sw * 3];
+        for (ri, out) in chunk.chunks_exact_mut(w3).enumerate() {
+            let y = first + ci * rows_per_chunk + ri;
+            let src = &photo.as_raw()[y * sw * 3..(y + 1) * sw * 3];
+            for (l, &v) in line.iter_mut().zip(src) {
+                *l = v as f32;
+            }
+            for (x, px) in out.chunks_exact_mut(3).enumerate() {
+                let (lo, wts) = xt.of(x);
+                let mut acc = [0f32; 3];
+                for (k, &wt) in wts.iter().enumerate() {
+                    let p = &line[(lo + k) * 3..(lo + k) * 3 + 3];
+                    acc[0] += wt * p[0];
+                    acc[1] += wt * p[1];
+                    acc[2] += wt * p[2];
+                }
+                px.copy_from_slice(&acc);
+            }
+        }
+    });
+    // Then columns: each output row is a weighted sum of whole resampled rows.
+    let mut out = vec![0u8; h as usize * w3];
+    let out_rows_per_chunk = if big { 8 } else { h as usize };
+    crate::par::for_chunks_mut(&mut out, out_rows_per_chunk * w3, |ci, chunk| {
+        let mut acc = vec![0f32; w3];
+        for (ri, out) in chunk.chunks_exact_mut(w3).enumerate() {
+            let (lo, wts) = yt.of(ci * out_rows_per_chunk + ri);
+            acc.iter_mut().for_each(|a| *a = 0.0);
+            for (k, &wt) in wts.iter().enumerate() {
+                let row = &rows[(lo + k - first) * w3..(lo + k - first + 1) * w3];
+                for (a, &v) in acc.iter_mut().zip(row) {
+                    *a += wt * v;
+                }
+            }
+            for (o, &a) in out.iter_mut().zip(&acc) {
+                *o = a.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    });
+    RgbImage::from_raw(w, h, out).expect("w*h*3 bytes")
 }
 
 /// Nearest-neighbour resize of a label map into the square; the border is `Padding`.
@@ -251,20 +304,83 @@ pub fn unsquare_probs(
 mod tests {
     use super::*;
 
+    /// The fused resize against the two steps done one after the other in f64: a
+    /// Gaussian blur with replicated edges, then bilinear sampling.
+    fn two_step(photo: &RgbImage, w: u32, h: u32) -> Vec<f64> {
+        let (sw, sh) = (photo.width() as usize, photo.height() as usize);
+        let kernel = |f: f64| -> Vec<f64> {
+            let sigma = ((f - 1.0) / 2.0).max(0.0);
+            if sigma <= 0.05 {
+                return vec![1.0];
+            }
+            let r = (4.0 * sigma + 0.5) as i64;
+            let g: Vec<f64> = (-r..=r)
+                .map(|d| (-(d * d) as f64 / (2.0 * sigma * sigma)).exp())
+                .collect();
+            let t: f64 = g.iter().sum();
+            g.into_iter().map(|v| v / t).collect()
+        };
+        let (fx, fy) = (sw as f64 / w as f64, sh as f64 / h as f64);
+        let (gx, gy) = (kernel(fx), kernel(fy));
+        let px = |x: i64, y: i64, c: usize| -> f64 {
+            let x = x.clamp(0, sw as i64 - 1) as u32;
+            let y = y.clamp(0, sh as i64 - 1) as u32;
+            photo.get_pixel(x, y).0[c] as f64
+        };
+        let blurred = |x: usize, y: usize, c: usize| -> f64 {
+            let (rx, ry) = ((gx.len() / 2) as i64, (gy.len() / 2) as i64);
+            let mut acc = 0.0;
+            for (i, wy) in gy.iter().enumerate() {
+                for (j, wx) in gx.iter().enumerate() {
+                    acc += wy * wx * px(x as i64 + j as i64 - rx, y as i64 + i as i64 - ry, c);
+                }
+            }
+            acc
+        };
+        let mut out = Vec::new();
+        for y in 0..h as usize {
+            let sy = ((y as f64 + 0.5) * fy - 0.5).clamp(0.0, (sh - 1) as f64);
+            let (y0, ty) = (sy.floor() as usize, sy.fract());
+            let y1 = (y0 + 1).min(sh - 1);
+            for x in 0..w as usize {
+                let sx = ((x as f64 + 0.5) * fx - 0.5).clamp(0.0, (sw - 1) as f64);
+                let (x0, tx) = (sx.floor() as usize, sx.fract());
+                let x1 = (x0 + 1).min(sw - 1);
+                for c in 0..3 {
+                    let top = blurred(x0, y0, c) * (1.0 - tx) + blurred(x1, y0, c) * tx;
+                    let bottom = blurred(x0, y1, c) * (1.0 - tx) + blurred(x1, y1, c) * tx;
+                    out.push(top * (1.0 - ty) + bottom * ty);
+                }
+            }
+        }
+        out
+    }
+
     #[test]
-    fn blurring_in_strips_equals_blurring_whole() {
-        let img = RgbImage::from_fn(431, 977, |x, y| {
+    fn fused_resize_equals_blur_then_bilinear() {
+        let img = RgbImage::from_fn(97, 61, |x, y| {
             let v = (x * 7919 + y * 104_729) ^ (x * y);
-            image::Rgb([v as u8, (v >> 8) as u8, (x + y) as u8])
+            image::Rgb([v as u8, (v >> 8) as u8, (x * 3 + y) as u8])
         });
-        for sigma in [0.6f32, 1.84, 4.3, 11.0] {
-            let whole = imageops::blur(&img, sigma);
-            for strips in [2, 3, 7] {
+        // Shrinking by 4.9 × 3.1, by a little, not at all, growing, and to one pixel.
+        for (w, h) in [(20, 20), (90, 55), (97, 61), (150, 70), (1, 1), (5, 61)] {
+            let fused = resize_bilinear_antialiased(&img, w, h);
+            let want = two_step(&img, w, h);
+            for (i, (&got, &want)) in fused.as_raw().iter().zip(&want).enumerate() {
                 assert!(
-                    blur_in_strips(&img, sigma, strips) == whole,
-                    "sigma {sigma}, {strips} strips"
+                    (got as f64 - want).abs() <= 0.5 + 1e-3,
+                    "{w}×{h}, value {i}: {got} vs {want:.3}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_flat_photo_stays_flat_at_any_size() {
+        let img = RgbImage::from_pixel(640, 480, image::Rgb([200, 17, 90]));
+        for (w, h) in [(128, 96), (37, 13), (640, 480), (700, 500)] {
+            let out = resize_bilinear_antialiased(&img, w, h);
+            assert!(out.pixels().all(|p| p.0 == [200, 17, 90]), "{w}×{h}");
         }
     }
 
