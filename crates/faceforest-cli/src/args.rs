@@ -291,6 +291,14 @@ pub struct GridArgs {
     /// Smoothing radii to try, evaluated like --grid-largest-parts. Default: --smooth.
     #[arg(long, value_delimiter = ',')]
     pub grid_smooth: Vec<u8>,
+    /// Augmented copies per training photo to try. Default: --augment.
+    #[arg(long, value_delimiter = ',')]
+    pub grid_augment: Vec<usize>,
+    /// Also score each fold on its held-out photos shifted ±10%, scaled 0.8–1.2 and
+    /// colour-jittered (as photos from other cameras are), and select by the mean of
+    /// the clean and perturbed macro-F1.
+    #[arg(long)]
+    pub perturbed: bool,
     #[arg(long, default_value_t = 3)]
     pub folds: usize,
     /// Refit the best setting on all training photos and write it here.

@@ -66,7 +66,7 @@ pub fn evaluate_and_report(
     let eval_secs = t0.elapsed().as_secs_f64();
     print_evaluation(&e);
     // Robustness: the same photos shifted up to ±10% and scaled 0.8–1.2 (seeded).
-    let moved = perturbed(&photos, 0.1, (0.8, 1.2), 0);
+    let moved = perturbed(&photos, 0.1, (0.8, 1.2), false, 0);
     let r = evaluate(&seg, &moved, &|| {});
     println!(
         "robustness (test photos shifted ±10%, scaled 0.8–1.2): honest accuracy {:.4} ({:+.2} points), macro-F1 {:.4}",

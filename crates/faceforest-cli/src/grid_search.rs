@@ -4,7 +4,7 @@ use crate::CliResult;
 use faceforest::dataset::fasseg;
 use faceforest::features::HogConfig;
 use faceforest::forest::ClassWeight;
-use faceforest::pipeline::{cross_validate_variants, train_model, PredictSettings};
+use faceforest::pipeline::{cross_validate_robust, train_model, PredictSettings};
 use faceforest::post::PostProcess;
 use serde_json::json;
 
@@ -66,6 +66,17 @@ pub fn run(a: GridArgs) -> CliResult {
             }
         }
     }
+    let augments = or(&a.grid_augment, base.augment.copies);
+    let grid: Vec<_> = grid
+        .into_iter()
+        .flat_map(|(key, o)| {
+            augments.iter().map(move |&n| {
+                let mut o = o.clone();
+                o.augment.copies = n;
+                (key, o)
+            })
+        })
+        .collect();
     let total_trees: usize = grid.iter().map(|(_, o)| o.total_trees() * a.folds).sum();
     eprintln!(
         "{} settings × {} folds (split by photo) on {} training photos; the test photos are not used",
@@ -93,36 +104,73 @@ pub fn run(a: GridArgs) -> CliResult {
         }
     }
     for ((t, d, c, l, w), o) in &grid {
-        let by_variant =
-            cross_validate_variants(&photos, o, a.folds, a.model.seed, &variants, &|| pb.inc(1))?;
-        for (v, folds) in variants.iter().zip(&by_variant) {
+        let by_variant = cross_validate_robust(
+            &photos,
+            o,
+            a.folds,
+            a.model.seed,
+            &variants,
+            a.perturbed,
+            &|| pb.inc(1),
+        )?;
+        for (v, results) in variants.iter().zip(&by_variant) {
+            let folds: Vec<_> = results.iter().map(|r| r.0.clone()).collect();
+            let moved: Vec<_> = results.iter().filter_map(|r| r.1.clone()).collect();
+            let aug = o.augment.copies;
             let (skip, lp, sm) = (v.skip_confident, v.post.largest_parts, v.post.smooth);
             let acc: Vec<f64> = folds.iter().map(|e| e.honest.accuracy).collect();
             let f1: Vec<f64> = folds.iter().map(|e| e.honest.macro_f1).collect();
             let (am, asd) = mean_std(&acc);
             let (fm, fsd) = mean_std(&f1);
+            // With --perturbed, select by the mean of clean and perturbed macro-F1.
+            let (pacc, pf1): (Vec<f64>, Vec<f64>) = moved
+                .iter()
+                .map(|e| (e.honest.accuracy, e.honest.macro_f1))
+                .unzip();
+            let score = if pf1.is_empty() {
+                fm
+            } else {
+                (fm + mean_std(&pf1).0) / 2.0
+            };
             let c = if *c == u32::MAX {
                 a.model.hog_cell.first().copied().unwrap_or(0)
             } else {
                 *c
             };
-            let line = format!(
-                "trees {t:>3} depth {:>4} hog cell {c:>2} max leaves {l:>6} class weight {w:.2} skip {skip:.2} largest parts {lp} smooth {sm}: honest accuracy {am:.4} ± {asd:.4}, macro-F1 {fm:.4} ± {fsd:.4}",
+            let mut line = format!(
+                "trees {t:>3} depth {:>4} hog cell {c:>2} max leaves {l:>6} class weight {w:.2} augment {aug} skip {skip:.2} largest parts {lp} smooth {sm}: honest accuracy {am:.4} ± {asd:.4}, macro-F1 {fm:.4} ± {fsd:.4}",
                 if *d == 0 { "none".to_string() } else { d.to_string() }
             );
+            if !pf1.is_empty() {
+                let (pam, pasd) = mean_std(&pacc);
+                let (pfm, pfsd) = mean_std(&pf1);
+                line += &format!(
+                    "; perturbed: accuracy {pam:.4} ± {pasd:.4}, macro-F1 {pfm:.4} ± {pfsd:.4}"
+                );
+            }
             // println on a hidden bar (no terminal) would drop the line.
             pb.suspend(|| eprintln!("{line}"));
             let mut o = o.clone();
             o.skip_confident = skip;
             o.post = v.post;
-            rows.push((json!({"trees": t, "max_depth": d, "hog_cell": c, "max_leaves": l, "class_weight_power": w, "skip_confident": skip, "largest_parts": lp, "smooth": sm,
-                              "accuracy_mean": am, "accuracy_std": asd, "macro_f1_mean": fm, "macro_f1_std": fsd, "fold_accuracy": acc, "fold_macro_f1": f1}), fm, o));
+            rows.push((json!({"trees": t, "max_depth": d, "hog_cell": c, "max_leaves": l, "class_weight_power": w, "augment": aug, "skip_confident": skip, "largest_parts": lp, "smooth": sm,
+                              "accuracy_mean": am, "accuracy_std": asd, "macro_f1_mean": fm, "macro_f1_std": fsd, "fold_accuracy": acc, "fold_macro_f1": f1,
+                              "perturbed_fold_accuracy": pacc, "perturbed_fold_macro_f1": pf1, "score": score}), score, o));
         }
     }
     pb.finish_and_clear();
-    // Select by mean cross-validated macro-F1: accuracy alone is dominated by skin and hair.
+    // Select by mean cross-validated macro-F1 (accuracy alone is dominated by skin
+    // and hair); with --perturbed, by its mean over clean and perturbed photos.
     let best = rows.iter().max_by(|x, y| x.1.total_cmp(&y.1)).unwrap();
-    eprintln!("best by cross-validated macro-F1: {}", best.0);
+    eprintln!(
+        "best by cross-validated macro-F1{}: {}",
+        if a.perturbed {
+            " (clean and perturbed)"
+        } else {
+            ""
+        },
+        best.0
+    );
     let pb = bar(best.2.total_trees() as u64, "refit");
     let (mut model, _) = train_model(&photos, &best.2, &|| pb.inc(1))?;
     pb.finish_and_clear();

@@ -494,6 +494,26 @@ pub fn cross_validate_variants(
     variants: &[PredictSettings],
     tree_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<Evaluation>>> {
+    let out = cross_validate_robust(photos, opts, folds, seed, variants, false, tree_done)?;
+    Ok(out
+        .into_iter()
+        .map(|v| v.into_iter().map(|(e, _)| e).collect())
+        .collect())
+}
+
+/// [`cross_validate_variants`], each fold also scored, when `robust`, on its held-out
+/// photos [`perturbed`] in position, scale and colour (seeded by the fold): how a
+/// setting copes with photos that are not framed and lit like FASSEG's.
+/// `[variant][fold]` of (clean, perturbed).
+pub fn cross_validate_robust(
+    photos: &[Photo],
+    opts: &TrainOptions,
+    folds: usize,
+    seed: u64,
+    variants: &[PredictSettings],
+    robust: bool,
+    tree_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<(Evaluation, Option<Evaluation>)>>> {
     if folds < 2 || folds > photos.len() {
         return Err(Error::InvalidConfig(format!(
             "{folds} folds for {} photos",
@@ -512,10 +532,14 @@ pub fn cross_validate_variants(
             }
         }
         let (model, _) = train_model(&train, opts, tree_done)?;
+        let moved = robust.then(|| perturbed(&test, 0.1, (0.8, 1.2), true, seed ^ f as u64));
         for (v, out) in variants.iter().zip(&mut out) {
             let mut m = model.clone();
             v.apply(&mut m);
-            out.push(evaluate(&Segmenter::new(m)?, &test, &|| {}));
+            let seg = Segmenter::new(m)?;
+            let clean = evaluate(&seg, &test, &|| {});
+            let moved = moved.as_ref().map(|m| evaluate(&seg, m, &|| {}));
+            out.push((clean, moved));
         }
     }
     Ok(out)
@@ -523,8 +547,16 @@ pub fn cross_validate_variants(
 
 /// The robustness check: every photo shifted by up to ±`shift` of its size and
 /// scaled by `scale` (seeded, uniform); pixels that came from outside the photo are
-/// not scored.
-pub fn perturbed(photos: &[Photo], shift: f32, scale: (f32, f32), seed: u64) -> Vec<Photo> {
+/// not scored. With `colour`, each photo's brightness, contrast and channel gains
+/// also change (±20 levels, ±20%, ±8%: the augmentation's ranges), as between
+/// cameras and rooms.
+pub fn perturbed(
+    photos: &[Photo],
+    shift: f32,
+    scale: (f32, f32),
+    colour: bool,
+    seed: u64,
+) -> Vec<Photo> {
     let draw = Augment {
         copies: 1,
         shift,
@@ -535,8 +567,11 @@ pub fn perturbed(photos: &[Photo], shift: f32, scale: (f32, f32), seed: u64) -> 
     };
     par::map_range(photos.len(), |i| {
         let p = &photos[i];
-        let (w, _) = draw.draw(seed, i, 1);
-        let (photo, labels) = augment::warp(&p.photo, &p.labels, &w, Some(Class::Padding));
+        let (w, j) = draw.draw(seed, i, 1);
+        let (mut photo, labels) = augment::warp(&p.photo, &p.labels, &w, Some(Class::Padding));
+        if colour {
+            augment::jitter(&mut photo, &j);
+        }
         Photo {
             name: format!(
                 "{} (shift {:+.2},{:+.2} scale {:.2})",
@@ -557,4 +592,63 @@ pub fn fold_order(n: usize, seed: u64) -> Vec<usize> {
         v.swap(i, j);
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::face;
+
+    #[test]
+    fn colour_perturbation_changes_pixels_not_labels() {
+        let photos: Vec<Photo> = (0..3).map(|s| face(40, 52, s)).collect();
+        let plain = perturbed(&photos, 0.1, (0.8, 1.2), false, 7);
+        let coloured = perturbed(&photos, 0.1, (0.8, 1.2), true, 7);
+        for (a, b) in plain.iter().zip(&coloured) {
+            assert_eq!(a.labels.data, b.labels.data, "same warp");
+            assert_ne!(a.photo, b.photo, "colours changed");
+        }
+        let again = perturbed(&photos, 0.1, (0.8, 1.2), true, 7);
+        assert!(again.iter().zip(&coloured).all(|(a, b)| a.photo == b.photo));
+    }
+
+    #[test]
+    fn robust_cross_validation_scores_every_variant_and_fold_twice() {
+        let photos: Vec<Photo> = (0..6).map(|s| face(40, 52, s)).collect();
+        let opts = TrainOptions {
+            size: 32,
+            forest: ForestParams {
+                n_trees: 2,
+                max_leaves: Some(40),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let variants = [
+            PredictSettings {
+                skip_confident: 2.0,
+                post: PostProcess::default(),
+            },
+            PredictSettings {
+                skip_confident: 2.0,
+                post: PostProcess {
+                    largest_parts: true,
+                    smooth: 1,
+                },
+            },
+        ];
+        let out = cross_validate_robust(&photos, &opts, 3, 1, &variants, true, &|| {}).unwrap();
+        assert_eq!(out.len(), 2);
+        for v in &out {
+            assert_eq!(v.len(), 3);
+            for (clean, moved) in v {
+                let moved = moved.as_ref().expect("perturbed photos were scored");
+                assert!(clean.honest.accuracy > 0.0 && moved.honest.accuracy > 0.0);
+            }
+        }
+        let plain = cross_validate_robust(&photos, &opts, 3, 1, &variants, false, &|| {}).unwrap();
+        assert!(plain.iter().flatten().all(|(_, m)| m.is_none()));
+        // Same folds, same models: the clean scores agree.
+        assert_eq!(plain[1][2].0.honest.accuracy, out[1][2].0.honest.accuracy);
+    }
 }

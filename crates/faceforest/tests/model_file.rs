@@ -370,3 +370,17 @@ fn with_the_clean_up_each_face_part_is_one_blob() {
         }
     }
 }
+
+#[test]
+fn rgba_input_gives_the_labels_of_the_rgb_photo() {
+    // 131 rows: two full 64-row bands of the RGBA copy and a short one.
+    let photo = face(150, 131, 3).photo;
+    let rgba: Vec<u8> = photo
+        .pixels()
+        .flat_map(|p| [p.0[0], p.0[1], p.0[2], 255])
+        .collect();
+    let seg = Segmenter::new(small_model()).unwrap();
+    let a = seg.segment(&photo, false).unwrap();
+    let b = seg.segment_rgba(&rgba, 150, 131, false).unwrap();
+    assert_eq!(a.labels, b.labels);
+}
