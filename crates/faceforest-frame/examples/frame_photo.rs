@@ -34,8 +34,8 @@ fn main() {
         let mut over = img.clone();
         for (px, c) in over.pixels_mut().zip(colours.chunks_exact(4)) {
             let a = c[3] as f32 / 255.0;
-            for i in 0..3 {
-                px.0[i] = (px.0[i] as f32 * (1.0 - a) + c[i] as f32 * a) as u8;
+            for (v, &c) in px.0.iter_mut().zip(c) {
+                *v = (*v as f32 * (1.0 - a) + c as f32 * a) as u8;
             }
         }
         let name = std::path::Path::new(p)

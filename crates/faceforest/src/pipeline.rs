@@ -501,6 +501,9 @@ pub fn cross_validate_variants(
         .collect())
 }
 
+/// One fold's evaluation on its held-out photos as they are and, if asked, perturbed.
+pub type RobustScore = (Evaluation, Option<Evaluation>);
+
 /// [`cross_validate_variants`], each fold also scored, when `robust`, on its held-out
 /// photos [`perturbed`] in position, scale and colour (seeded by the fold): how a
 /// setting copes with photos that are not framed and lit like FASSEG's.
@@ -513,7 +516,7 @@ pub fn cross_validate_robust(
     variants: &[PredictSettings],
     robust: bool,
     tree_done: &(dyn Fn() + Sync),
-) -> Result<Vec<Vec<(Evaluation, Option<Evaluation>)>>> {
+) -> Result<Vec<Vec<RobustScore>>> {
     if folds < 2 || folds > photos.len() {
         return Err(Error::InvalidConfig(format!(
             "{folds} folds for {} photos",
