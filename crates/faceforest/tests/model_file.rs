@@ -305,33 +305,9 @@ fn the_plane_walk_and_the_cascade_match_the_row_walk() {
 
 /// 8-connected blobs of `class` in an `s×s` label square.
 fn blobs(labels: &[u8], s: usize, class: u8) -> usize {
-    let mut seen = vec![false; s * s];
-    let mut n = 0;
-    for start in 0..s * s {
-        if labels[start] != class || seen[start] {
-            continue;
-        }
-        n += 1;
-        let mut stack = vec![start];
-        seen[start] = true;
-        while let Some(i) = stack.pop() {
-            let (y, x) = ((i / s) as isize, (i % s) as isize);
-            for dy in -1..=1 {
-                for dx in -1..=1 {
-                    let (ny, nx) = (y + dy, x + dx);
-                    if ny < 0 || nx < 0 || ny >= s as isize || nx >= s as isize {
-                        continue;
-                    }
-                    let j = ny as usize * s + nx as usize;
-                    if labels[j] == class && !seen[j] {
-                        seen[j] = true;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
-    }
-    n
+    faceforest::prep::labels::components(s as u32, s as u32, |i| labels[i] == class)
+        .1
+        .len()
 }
 
 #[test]

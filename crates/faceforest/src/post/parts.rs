@@ -4,6 +4,7 @@
 //! most likely class.
 
 use crate::classes::Class;
+use crate::prep::labels::components;
 
 /// The classes that form a single blob on a face.
 pub const FACE_PARTS: [u8; 4] = [
@@ -38,78 +39,30 @@ fn one_pass(probs: &mut [f32], s: usize, k: usize, parts: &[u8]) -> bool {
         .chunks_exact(k)
         .map(|p| crate::forest::train::argmax(p) as u8)
         .collect();
-    let mut blob = vec![u32::MAX; s * s];
-    let mut stack = Vec::new();
     for &part in parts {
-        // Label the blobs of this part; remember each one's size.
-        let mut sizes: Vec<usize> = Vec::new();
-        for start in 0..s * s {
-            if labels[start] != part || blob[start] != u32::MAX {
-                continue;
-            }
-            let id = sizes.len() as u32;
-            let mut size = 0;
-            blob[start] = id;
-            stack.push(start);
-            while let Some(i) = stack.pop() {
-                size += 1;
-                let (y, x) = ((i / s) as isize, (i % s) as isize);
-                for (dy, dx) in NEIGHBOURS {
-                    let (ny, nx) = (y + dy, x + dx);
-                    if ny < 0 || nx < 0 || ny >= s as isize || nx >= s as isize {
-                        continue;
-                    }
-                    let j = ny as usize * s + nx as usize;
-                    if labels[j] == part && blob[j] == u32::MAX {
-                        blob[j] = id;
-                        stack.push(j);
-                    }
-                }
-            }
-            sizes.push(size);
-        }
+        let (blob, sizes) = components(s as u32, s as u32, |i| labels[i] == part);
         if sizes.len() < 2 {
-            // Nothing to remove; blob ids are only compared within this part.
-            for (b, &l) in blob.iter_mut().zip(&labels) {
-                if l == part {
-                    *b = u32::MAX;
-                }
-            }
             continue;
         }
         changed = true;
         let keep = (0..sizes.len()).max_by_key(|&b| sizes[b]).unwrap() as u32;
-        for i in 0..s * s {
-            if labels[i] != part {
+        for (i, &b) in blob.iter().enumerate() {
+            if b == u32::MAX || b == keep {
                 continue;
             }
-            if blob[i] != keep {
-                let row = &mut probs[i * k..(i + 1) * k];
-                row[part as usize] = 0.0;
-                let total: f32 = row.iter().sum();
-                if total > 0.0 {
-                    row.iter_mut().for_each(|p| *p /= total);
-                } else {
-                    // Only the part was possible: fall back to background.
-                    row[Class::Background as usize] = 1.0;
-                }
+            let row = &mut probs[i * k..(i + 1) * k];
+            row[part as usize] = 0.0;
+            let total: f32 = row.iter().sum();
+            if total > 0.0 {
+                row.iter_mut().for_each(|p| *p /= total);
+            } else {
+                // Only the part was possible: fall back to background.
+                row[Class::Background as usize] = 1.0;
             }
-            blob[i] = u32::MAX;
         }
     }
     changed
 }
-
-const NEIGHBOURS: [(isize, isize); 8] = [
-    (-1, -1),
-    (-1, 0),
-    (-1, 1),
-    (0, -1),
-    (0, 1),
-    (1, -1),
-    (1, 0),
-    (1, 1),
-];
 
 #[cfg(test)]
 mod tests {
