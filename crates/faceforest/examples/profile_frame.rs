@@ -1,5 +1,4 @@
 //! Where a frame's time goes, step by step (a developer's probe, not a benchmark).
-use faceforest::forest::planes::PlaneStack;
 use faceforest::{Model, Segmenter};
 
 /// CPU time of all this process's threads, in ms: fairer than wall time when
@@ -55,65 +54,35 @@ fn main() {
     for _ in 0..3 {
         seg.segment(&frame, false).unwrap();
     }
-    let st = &model.context_stages[0];
+    // The real path, timed at each step's end (steps of the same name add up).
     let n = 40;
-    let mut t = [0f64; 8];
-    let mut alloc = 0f64;
+    let mut steps: Vec<(&'static str, f64)> = vec![];
+    let mut add = |name: &'static str, ms: f64| match steps.iter_mut().find(|s| s.0 == name) {
+        Some(s) => s.1 += ms / n as f64,
+        None => steps.push((name, ms / n as f64)),
+    };
     for _ in 0..n {
         let t0 = Instant::now();
         let (sq, g) = faceforest::prep::square::square_photo(&frame, model.size);
-        let t1 = Instant::now();
-        let base = model.features.compute(&sq);
-        let t2 = Instant::now();
-        let fb = base.nrows();
-        let mut stack = PlaneStack::new(
-            model.size as usize,
-            st.layout.reach(),
-            fb + st.layout.n_planes(),
-        );
-        let origins = stack.origins();
-        let ta = Instant::now();
-        alloc += (ta - t2) / n as f64;
-        stack.quantise(base.view(), &model.forest, 0);
-        let off = stack.plane_offsets(0, fb);
-        let t3 = Instant::now();
-        let probs = model.forest.predict_at(&stack.data, &off, &origins);
-        let t4 = Instant::now();
-        let mut off2 = off.clone();
-        off2.extend(st.box_planes(&probs, &mut stack, fb));
-        let t5 = Instant::now();
-        let p2 = st.forest.predict_at(&stack.data, &off2, &origins);
-        let t6 = Instant::now();
-        let _ = faceforest::prep::square::unsquare_probs(&p2, &g, false);
-        let t7 = Instant::now();
-        let steps = [
-            (t0, t1),
-            (t1, t2),
-            (t2, t3),
-            (t3, t4),
-            (t4, t5),
-            (t5, t6),
-            (t6, t7),
-            (t0, t7),
-        ];
-        for (i, (a, b)) in steps.iter().enumerate() {
-            t[i] += (*b - *a) / n as f64;
+        let mut last = Instant::now();
+        add("square", last - t0);
+        let mut marks: Vec<(&'static str, f64)> = vec![];
+        let probs = model.predict_square_marked(&sq, &mut |name| {
+            let now = Instant::now();
+            marks.push((name, now - last));
+            last = now;
+        });
+        for (name, ms) in marks {
+            add(name, ms);
         }
+        let _ = faceforest::prep::square::unsquare_probs(&probs, &g, false);
+        let end = Instant::now();
+        add("unsquare", end - last);
+        add("total", end - t0);
     }
-    let names = [
-        "square",
-        "features",
-        "quantise",
-        "stage1 walk",
-        "box planes",
-        "stage2 walk",
-        "unsquare",
-        "total",
-    ];
-    for (n, v) in names.iter().zip(t) {
-        println!("{n:>16} {v:8.2} ms");
+    for (name, ms) in &steps {
+        println!("{name:>16} {ms:8.2} ms");
     }
-    println!("{:>16} {alloc:8.2} ms (of quantise)", "alloc");
     let mut seg_ms = 0.0;
     for _ in 0..n {
         let t0 = Instant::now();

@@ -110,7 +110,18 @@ impl Model {
     /// Class probabilities over a prepared square image (`S*S` rows of all
     /// classes), running every stage.
     pub fn predict_square(&self, square: &image::RgbImage) -> Vec<f32> {
+        self.predict_square_marked(square, &mut |_| {})
+    }
+
+    /// [`Model::predict_square`], calling `mark` with each step's name as it ends,
+    /// so a profiler can time the real path rather than a copy of it.
+    pub fn predict_square_marked(
+        &self,
+        square: &image::RgbImage,
+        mark: &mut dyn FnMut(&'static str),
+    ) -> Vec<f32> {
         let base = self.features.compute(square);
+        mark("features");
         let fb = base.nrows();
         let s = self.size as usize;
         // One stack for all stages: the quantised features, then the box planes of
@@ -125,10 +136,13 @@ impl Model {
         stack.quantise(base.view(), &self.forest, 0);
         let origins = stack.origins();
         let base_offsets = stack.plane_offsets(0, fb);
+        mark("quantise");
         let mut probs = self.forest.predict_at(&stack.data, &base_offsets, &origins);
+        mark("walk");
         for stage in &self.context_stages {
             let mut offsets = base_offsets.clone();
             offsets.extend(stage.box_planes(&probs, &mut stack, fb));
+            mark("box planes");
             let k = self.forest.n_classes as usize;
             let unsure: Vec<usize> = probs
                 .chunks_exact(k)
@@ -141,9 +155,11 @@ impl Model {
             for (&i, p) in unsure.iter().zip(again.chunks_exact(k)) {
                 probs[i * k..(i + 1) * k].copy_from_slice(p);
             }
+            mark("walk");
         }
         self.post
             .apply(&mut probs, s, self.forest.n_classes as usize);
+        mark("post");
         probs
     }
 
@@ -267,6 +283,19 @@ impl Model {
             return corrupt("bad bin edges".into());
         }
         self.forest.validate()?;
+        // Prediction's walk nodes carry byte offsets into the feature planes in
+        // 31 bits; no sane model comes near that.
+        let pad = self.context_stages.iter().map(|st| st.layout.reach()).max();
+        let planes = self
+            .context_stages
+            .iter()
+            .map(|st| st.layout.n_planes())
+            .max();
+        let side = self.size as u128 + 2 * pad.unwrap_or(0) as u128;
+        let stack = side * side * (self.features.n_features() + planes.unwrap_or(0)) as u128;
+        if stack >= 1 << 30 {
+            return corrupt(format!("its feature planes would take {stack} bytes"));
+        }
         for (i, st) in self.context_stages.iter().enumerate() {
             let want = self.features.n_features() + st.layout.n_features();
             if st.forest.n_features() != want || st.forest.n_classes != self.forest.n_classes {

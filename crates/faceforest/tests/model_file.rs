@@ -232,6 +232,18 @@ fn a_multi_stage_model_round_trips_and_uses_every_stage() {
         .segment(&photo.photo, true)
         .unwrap();
     assert_eq!(a.labels, b.labels);
+    // A stage reaching across a 1024-px square through many windows would need
+    // gigabytes of feature planes (and offsets the walk cannot hold): refused.
+    let mut huge = m.clone();
+    huge.size = 1024;
+    huge.context_stages[0]
+        .layout
+        .samples
+        .extend((1..=16).map(|w| (1024, 0, w)));
+    match huge.validate() {
+        Err(Error::CorruptModel(msg)) => assert!(msg.contains("feature planes would take")),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
     // The last stage decides: dropping it changes the probabilities.
     let mut first_only = m;
     first_only.context_stages.clear();

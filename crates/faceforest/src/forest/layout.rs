@@ -11,17 +11,40 @@ use crate::forest::binning::Bins;
 use crate::forest::train::{TNode, TrainTree};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A derived cache: never serialised, never part of equality.
 #[derive(Clone, Debug, Default)]
 pub struct PackedCache(std::sync::OnceLock<Packed>);
 
 /// What prediction builds once from the stored forest.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Packed {
-    pub trees: Vec<Vec<u64>>,
+    /// Leaf-table index per node (meaningful at leaves only).
+    pub leaf_of: Vec<Vec<u32>>,
     pub luts: Vec<crate::forest::binning::BinLut>,
+    /// Walk nodes for the data layouts seen so far (see [`Forest::walk_nodes`]).
+    walks: std::sync::Mutex<Vec<(Vec<isize>, Arc<WalkNodes>)>>,
 }
+
+/// One `u64` per node and tree, as [`Forest::walk_nodes`] describes.
+pub(crate) type WalkNodes = Vec<Vec<u64>>;
+
+impl Clone for Packed {
+    fn clone(&self) -> Packed {
+        Packed {
+            leaf_of: self.leaf_of.clone(),
+            luts: self.luts.clone(),
+            walks: Default::default(),
+        }
+    }
+}
+
+/// Data layouts whose walk nodes are kept: a frame uses one per stage.
+const KEPT_LAYOUTS: usize = 4;
+/// Walk nodes hold the right child in 24 bits and the offset in 31 (signed).
+const MAX_TREE_NODES: usize = 1 << 24;
+const MAX_OFFSET: isize = 1 << 30;
 
 impl PartialEq for PackedCache {
     fn eq(&self, _: &Self) -> bool {
@@ -51,8 +74,8 @@ pub struct Forest {
     pub leaves: Vec<u8>,
     /// Mean decrease in impurity per feature.
     pub importances: Vec<f32>,
-    /// Nodes packed one per `u64` (next | feature << 32 | threshold << 40) for
-    /// prediction: one load per node instead of three. Built on first use.
+    /// What prediction derives from the trees (bin lookup tables, walk nodes),
+    /// built on first use.
     #[serde(skip)]
     pub(crate) packed: PackedCache,
 }
@@ -132,19 +155,15 @@ impl Forest {
 
     fn pack(&self) -> Packed {
         Packed {
-            trees: self
+            leaf_of: self
                 .trees
                 .iter()
                 .map(|t| {
-                    (0..t.feature.len())
-                        .map(|i| {
-                            t.next[i] as u64
-                                | (t.feature[i] as u64) << 32
-                                | (t.threshold[i] as u64) << 40
-                        })
-                        .collect()
+                    let leaf = |i: usize| if t.feature[i] == LEAF { t.next[i] } else { 0 };
+                    (0..t.feature.len()).map(leaf).collect()
                 })
                 .collect(),
+            walks: Default::default(),
             luts: self
                 .bins
                 .edges
@@ -152,6 +171,43 @@ impl Forest {
                 .map(|e| crate::forest::binning::BinLut::new(e))
                 .collect(),
         }
+    }
+
+    /// The nodes as prediction walks them over one data layout (feature `j` of a
+    /// pixel at byte `origin + offsets[j]`), one `u64` each: right child (24 bits) |
+    /// bin limit (9 bits; `bin < limit` goes left) | the feature's byte offset (31
+    /// bits, signed). Folding the offset in saves the walk a dependent load per
+    /// node. A leaf is its own right child with limit 0, so a step from a leaf stays
+    /// on it and the walk can take several steps between checks for leaves.
+    pub(crate) fn walk_nodes(&self, offsets: &[isize]) -> Arc<WalkNodes> {
+        let packed = self.packed();
+        let mut walks = packed.walks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, nodes)) = walks.iter().find(|(o, _)| o == offsets) {
+            return nodes.clone();
+        }
+        assert!(
+            offsets.iter().all(|o| o.abs() < MAX_OFFSET),
+            "feature offsets beyond ±1 GiB"
+        );
+        let node = |t: &CompactTree, i: usize| {
+            if t.feature[i] == LEAF {
+                i as u64
+            } else {
+                let off = offsets[t.feature[i] as usize] as i64 as u64;
+                t.next[i] as u64 | (t.threshold[i] as u64 + 1) << 24 | off << 33
+            }
+        };
+        let nodes: Arc<WalkNodes> = Arc::new(
+            self.trees
+                .iter()
+                .map(|t| (0..t.feature.len()).map(|i| node(t, i)).collect())
+                .collect(),
+        );
+        if walks.len() == KEPT_LAYOUTS {
+            walks.remove(0);
+        }
+        walks.push((offsets.to_vec(), nodes.clone()));
+        nodes
     }
 
     pub fn n_features(&self) -> usize {
@@ -194,6 +250,11 @@ impl Forest {
             let n = t.feature.len();
             if n == 0 || t.threshold.len() != n || t.next.len() != n {
                 return bad(format!("tree {ti} has inconsistent arrays"));
+            }
+            if n > MAX_TREE_NODES {
+                return bad(format!(
+                    "tree {ti} has {n} nodes (at most {MAX_TREE_NODES})"
+                ));
             }
             // Walk the pre-order structure: each subtree must end where the next begins.
             let mut stack: Vec<usize> = vec![0];
