@@ -14,7 +14,7 @@ export const LIMITS = Object.freeze({
 const ACCEPTED = 'PNG, JPEG or WebP';
 
 /** The model file's magic and the format versions this package's wasm reads (model.rs). */
-export const MODEL_FORMAT = Object.freeze({ magic: 'FACEFRST', version: 3, oldest: 2 });
+export const MODEL_FORMAT = Object.freeze({ magic: 'FACEFRST', version: 4, oldest: 2 });
 
 const invalid = (msg) => new Error(`invalid image: ${msg}`);
 

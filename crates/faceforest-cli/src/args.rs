@@ -153,6 +153,11 @@ pub struct ModelArgs {
     /// (0: none). Chosen by grid-search --grid-smooth.
     #[arg(long, default_value_t = 0)]
     pub smooth: u8,
+    /// Factor on the face parts' probabilities before labelling (below 1: fewer
+    /// pixels go to eyes, nose and mouth; 1: none). Chosen by grid-search
+    /// --grid-part-scale.
+    #[arg(long, default_value_t = 1.0)]
+    pub part_scale: f32,
 }
 
 impl ModelArgs {
@@ -216,6 +221,7 @@ impl ModelArgs {
             post: PostProcess {
                 largest_parts: self.largest_parts,
                 smooth: self.smooth,
+                part_scale: self.part_scale,
             },
         }
     }
@@ -255,6 +261,9 @@ pub struct EvalArgs {
     /// Override the model's probability smoothing radius (to see the trade-off).
     #[arg(long)]
     pub smooth: Option<u8>,
+    /// Override the model's face-part probability factor (to see the trade-off).
+    #[arg(long)]
+    pub part_scale: Option<f32>,
 }
 
 #[derive(Args)]
@@ -291,6 +300,10 @@ pub struct GridArgs {
     /// Smoothing radii to try, evaluated like --grid-largest-parts. Default: --smooth.
     #[arg(long, value_delimiter = ',')]
     pub grid_smooth: Vec<u8>,
+    /// Face-part probability factors to try, evaluated like --grid-largest-parts.
+    /// Default: --part-scale.
+    #[arg(long, value_delimiter = ',')]
+    pub grid_part_scale: Vec<f32>,
     /// Augmented copies per training photo to try. Default: --augment.
     #[arg(long, value_delimiter = ',')]
     pub grid_augment: Vec<usize>,

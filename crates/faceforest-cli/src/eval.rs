@@ -23,6 +23,9 @@ pub fn run(a: EvalArgs) -> CliResult {
     if let Some(r) = a.smooth {
         model.post.smooth = r;
     }
+    if let Some(f) = a.part_scale {
+        model.post.part_scale = f;
+    }
     let plots = a
         .plots
         .clone()

@@ -89,17 +89,21 @@ pub fn run(a: GridArgs) -> CliResult {
     let skips = or(&a.grid_skip_confident, base.skip_confident);
     let parts = or(&a.grid_largest_parts, base.post.largest_parts);
     let smooths = or(&a.grid_smooth, base.post.smooth);
+    let scales = or(&a.grid_part_scale, base.post.part_scale);
     let mut variants = Vec::new();
     for &skip_confident in &skips {
         for &largest_parts in &parts {
             for &smooth in &smooths {
-                variants.push(PredictSettings {
-                    skip_confident,
-                    post: PostProcess {
-                        largest_parts,
-                        smooth,
-                    },
-                });
+                for &part_scale in &scales {
+                    variants.push(PredictSettings {
+                        skip_confident,
+                        post: PostProcess {
+                            largest_parts,
+                            smooth,
+                            part_scale,
+                        },
+                    });
+                }
             }
         }
     }
@@ -118,6 +122,7 @@ pub fn run(a: GridArgs) -> CliResult {
             let moved: Vec<_> = results.iter().filter_map(|r| r.1.clone()).collect();
             let aug = o.augment.copies;
             let (skip, lp, sm) = (v.skip_confident, v.post.largest_parts, v.post.smooth);
+            let ps = v.post.part_scale;
             let acc: Vec<f64> = folds.iter().map(|e| e.honest.accuracy).collect();
             let f1: Vec<f64> = folds.iter().map(|e| e.honest.macro_f1).collect();
             let (am, asd) = mean_std(&acc);
@@ -138,7 +143,7 @@ pub fn run(a: GridArgs) -> CliResult {
                 *c
             };
             let mut line = format!(
-                "trees {t:>3} depth {:>4} hog cell {c:>2} max leaves {l:>6} class weight {w:.2} augment {aug} skip {skip:.2} largest parts {lp} smooth {sm}: honest accuracy {am:.4} ± {asd:.4}, macro-F1 {fm:.4} ± {fsd:.4}",
+                "trees {t:>3} depth {:>4} hog cell {c:>2} max leaves {l:>6} class weight {w:.2} augment {aug} skip {skip:.2} largest parts {lp} smooth {sm} part scale {ps:.2}: honest accuracy {am:.4} ± {asd:.4}, macro-F1 {fm:.4} ± {fsd:.4}",
                 if *d == 0 { "none".to_string() } else { d.to_string() }
             );
             if !pf1.is_empty() {
@@ -153,7 +158,7 @@ pub fn run(a: GridArgs) -> CliResult {
             let mut o = o.clone();
             o.skip_confident = skip;
             o.post = v.post;
-            rows.push((json!({"trees": t, "max_depth": d, "hog_cell": c, "max_leaves": l, "class_weight_power": w, "augment": aug, "skip_confident": skip, "largest_parts": lp, "smooth": sm,
+            rows.push((json!({"trees": t, "max_depth": d, "hog_cell": c, "max_leaves": l, "class_weight_power": w, "augment": aug, "skip_confident": skip, "largest_parts": lp, "smooth": sm, "part_scale": ps,
                               "accuracy_mean": am, "accuracy_std": asd, "macro_f1_mean": fm, "macro_f1_std": fsd, "fold_accuracy": acc, "fold_macro_f1": f1,
                               "perturbed_fold_accuracy": pacc, "perturbed_fold_macro_f1": pf1, "score": score}), score, o));
         }

@@ -40,6 +40,7 @@ pub fn run(a: InfoArgs) -> CliResult {
         "mean_depth": depths.iter().sum::<usize>() as f64 / depths.len() as f64,
         "classes": m.classes.iter().map(|c| &c.name).collect::<Vec<_>>(),
         "notes": m.notes,
+        "post": {"part_scale": m.post.part_scale, "smooth": m.post.smooth, "largest_parts": m.post.largest_parts},
     });
     if a.json {
         println!("{}", serde_json::to_string_pretty(&info)?);
@@ -61,6 +62,20 @@ pub fn run(a: InfoArgs) -> CliResult {
             m.context_stages[0].skip_confident
         );
     }
+    let p = &m.post;
+    println!(
+        "clean-up     face parts × {}, {}, {}",
+        p.part_scale,
+        match p.smooth {
+            0 => "no smoothing".to_string(),
+            r => format!("{0}×{0} smoothing", 2 * r as u32 + 1),
+        },
+        if p.largest_parts {
+            "one blob per face part"
+        } else {
+            "every blob kept"
+        }
+    );
     println!("trees        {}", m.n_trees());
     println!(
         "nodes        {} ({} leaves, {} distinct leaf distributions)",

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub const MAGIC: &[u8; 8] = b"FACEFRST";
 /// Bumped whenever the encoded layout changes.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 pub const OLDEST_SUPPORTED_VERSION: u16 = 2;
 /// Square sizes a model may declare.
 pub const SIZE_RANGE: std::ops::RangeInclusive<u32> = 16..=1024;
@@ -32,7 +32,8 @@ pub struct Model {
     pub context_stages: Vec<ContextStage>,
     /// Free-form provenance: training command, data, metrics.
     pub notes: Vec<(String, String)>,
-    /// Clean-up of the last stage's probabilities (format version 3 on).
+    /// Clean-up of the last stage's probabilities (format version 3 on; its
+    /// `part_scale` from version 4).
     pub post: PostProcess,
 }
 
@@ -45,6 +46,27 @@ struct ModelV2 {
     forest: Forest,
     context_stages: Vec<ContextStage>,
     notes: Vec<(String, String)>,
+}
+
+/// Format version 3: [`PostProcess`] without `part_scale`.
+#[derive(Deserialize)]
+struct ModelV3 {
+    model: ModelV2,
+    largest_parts: bool,
+    smooth: u8,
+}
+
+impl From<ModelV3> for Model {
+    fn from(m: ModelV3) -> Model {
+        Model {
+            post: PostProcess {
+                largest_parts: m.largest_parts,
+                smooth: m.smooth,
+                part_scale: 1.0,
+            },
+            ..m.model.into()
+        }
+    }
 }
 
 impl From<ModelV2> for Model {
@@ -88,9 +110,7 @@ impl ContextStage {
         self.layout
             .box_planes(probs, stack, first, |plane, values, out| {
                 let (e, lut) = (&edges[reader[plane]], &luts[reader[plane]]);
-                for (o, &v) in out.iter_mut().zip(values) {
-                    *o = lut.bin(e, v);
-                }
+                lut.bin_slice(e, values, out);
             });
         self.layout.offsets(stack, first)
     }
@@ -226,10 +246,10 @@ impl Model {
             });
         }
         let body = &bytes[head..];
-        let (model, rest): (Model, &[u8]) = if version == 2 {
-            postcard::take_from_bytes::<ModelV2>(body).map(|(m, rest)| (m.into(), rest))
-        } else {
-            postcard::take_from_bytes(body)
+        let (model, rest): (Model, &[u8]) = match version {
+            2 => postcard::take_from_bytes::<ModelV2>(body).map(|(m, rest)| (m.into(), rest)),
+            3 => postcard::take_from_bytes::<ModelV3>(body).map(|(m, rest)| (m.into(), rest)),
+            _ => postcard::take_from_bytes(body),
         }
         .map_err(|e| Error::CorruptModel(decode_message(e)))?;
         if !rest.is_empty() {
@@ -283,6 +303,9 @@ impl Model {
             return corrupt("bad bin edges".into());
         }
         self.forest.validate()?;
+        if !(self.post.part_scale.is_finite() && self.post.part_scale > 0.0) {
+            return corrupt(format!("face-part factor {}", self.post.part_scale));
+        }
         // Prediction's walk nodes carry byte offsets into the feature planes in
         // 31 bits; no sane model comes near that.
         let pad = self.context_stages.iter().map(|st| st.layout.reach()).max();

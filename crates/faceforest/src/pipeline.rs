@@ -637,6 +637,7 @@ mod tests {
                 post: PostProcess {
                     largest_parts: true,
                     smooth: 1,
+                    part_scale: 0.7,
                 },
             },
         ];

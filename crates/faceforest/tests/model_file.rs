@@ -104,13 +104,33 @@ fn foreign_and_newer_files_are_refused() {
 }
 
 #[test]
+fn version_3_files_still_load_without_part_scale() {
+    // Version 4 appended the face-part factor (an f32) to `post`.
+    let mut m = small_model();
+    m.post.largest_parts = true;
+    m.post.smooth = 2;
+    let mut bytes = m.to_bytes();
+    assert_eq!(bytes.split_off(bytes.len() - 4), 1f32.to_le_bytes());
+    bytes[8..10].copy_from_slice(&3u16.to_le_bytes());
+    assert_eq!(Model::from_bytes(&bytes).unwrap(), m);
+    // The same bytes labelled version 4 are cut short.
+    bytes[8..10].copy_from_slice(&4u16.to_le_bytes());
+    let err = Model::from_bytes(&bytes).unwrap_err();
+    assert!(err.to_string().contains("ends before"), "{err}");
+    // A factor that would zero or flip the parts is refused.
+    m.post.part_scale = 0.0;
+    let err = Model::from_bytes(&m.to_bytes()).unwrap_err();
+    assert!(err.to_string().contains("face-part factor"), "{err}");
+}
+
+#[test]
 fn version_2_files_still_load_without_clean_up() {
-    // Version 3 appended `post` (a bool and a byte): a version-2 file is the same
-    // bytes without them.
+    // Version 3 appended `post` (a bool and a byte, then version 4 an f32): a
+    // version-2 file is the same bytes without them.
     let m = small_model();
     assert_eq!(m.post, Default::default());
     let mut bytes = m.to_bytes();
-    assert_eq!(bytes.split_off(bytes.len() - 2), [0, 0]);
+    assert_eq!(bytes.split_off(bytes.len() - 6), [0, 0, 0, 0, 0x80, 0x3f]);
     bytes[8..10].copy_from_slice(&2u16.to_le_bytes());
     assert_eq!(Model::from_bytes(&bytes).unwrap(), m);
     // The same bytes labelled version 3 are cut short.
