@@ -144,15 +144,8 @@ impl Model {
         mark("features");
         let fb = base.nrows();
         let s = self.size as usize;
-        // One stack for all stages: the quantised features, then the box planes of
-        // the previous stage's probabilities (rewritten by each stage).
-        let pad = self.context_stages.iter().map(|st| st.layout.reach()).max();
-        let ctx_planes = self
-            .context_stages
-            .iter()
-            .map(|st| st.layout.n_planes())
-            .max();
-        let mut stack = PlaneStack::new(s, pad.unwrap_or(0), fb + ctx_planes.unwrap_or(0));
+        let (pad, n_planes) = self.stack_shape();
+        let mut stack = PlaneStack::new(s, pad, n_planes);
         stack.quantise(base.view(), &self.forest, 0);
         let origins = stack.origins();
         let base_offsets = stack.plane_offsets(0, fb);
@@ -181,6 +174,19 @@ impl Model {
             .apply(&mut probs, s, self.forest.n_classes as usize);
         mark("post");
         probs
+    }
+
+    /// Border and plane count of the one [`PlaneStack`] prediction uses for all
+    /// stages: the quantised features, then the box planes of the previous stage's
+    /// probabilities (rewritten by each stage).
+    fn stack_shape(&self) -> (usize, usize) {
+        let stages = &self.context_stages;
+        let pad = stages.iter().map(|st| st.layout.reach()).max();
+        let ctx_planes = stages.iter().map(|st| st.layout.n_planes()).max();
+        (
+            pad.unwrap_or(0),
+            self.features.n_features() + ctx_planes.unwrap_or(0),
+        )
     }
 
     /// Every stage's forest, first to last.
@@ -308,14 +314,9 @@ impl Model {
         }
         // Prediction's walk nodes carry byte offsets into the feature planes in
         // 31 bits; no sane model comes near that.
-        let pad = self.context_stages.iter().map(|st| st.layout.reach()).max();
-        let planes = self
-            .context_stages
-            .iter()
-            .map(|st| st.layout.n_planes())
-            .max();
-        let side = self.size as u128 + 2 * pad.unwrap_or(0) as u128;
-        let stack = side * side * (self.features.n_features() + planes.unwrap_or(0)) as u128;
+        let (pad, n_planes) = self.stack_shape();
+        let side = self.size as u128 + 2 * pad as u128;
+        let stack = side * side * n_planes as u128;
         if stack >= 1 << 30 {
             return corrupt(format!("its feature planes would take {stack} bytes"));
         }
