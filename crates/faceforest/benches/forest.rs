@@ -51,6 +51,15 @@ fn predict(c: &mut Criterion) {
     g.bench_function("segment 256x256 frame (features included)", |b| {
         b.iter(|| black_box(seg.segment(black_box(&frame), false).unwrap()))
     });
+    if faceforest::forest::walk::simd_active() {
+        // The same frame with the portable walk (what wasm and CPUs without
+        // AVX-512 run), for the ratio.
+        g.bench_function("segment 256x256 frame, portable walk", |b| {
+            faceforest::forest::walk::allow_simd(false);
+            b.iter(|| black_box(seg.segment(black_box(&frame), false).unwrap()));
+            faceforest::forest::walk::allow_simd(true);
+        });
+    }
     let photo = face(363, 512, 8).photo;
     g.bench_function("segment 363x512 photo", |b| {
         b.iter(|| black_box(seg.segment(&photo, false).unwrap()))

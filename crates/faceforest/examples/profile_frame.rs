@@ -51,6 +51,8 @@ fn main() {
         })
         .unwrap_or_else(|_| faceforest::synthetic::face(side, side, 7).photo);
     let seg = Segmenter::new(model.clone()).unwrap();
+    // The step table below uses the portable walk unless SIMD=1.
+    faceforest::forest::walk::allow_simd(std::env::var_os("SIMD").is_some());
     for _ in 0..3 {
         seg.segment(&frame, false).unwrap();
     }
@@ -83,11 +85,31 @@ fn main() {
     for (name, ms) in &steps {
         println!("{name:>16} {ms:8.2} ms");
     }
-    let mut seg_ms = 0.0;
-    for _ in 0..n {
-        let t0 = Instant::now();
-        seg.segment(&frame, false).unwrap();
-        seg_ms += (Instant::now() - t0) / n as f64;
+    // The whole segmenter with each tree walk, alternating so that both see the
+    // same machine: medians of 15 rounds of 4 frames.
+    let mut times = [vec![], vec![]];
+    for _ in 0..15 {
+        for (simd, t) in times.iter_mut().enumerate() {
+            faceforest::forest::walk::allow_simd(simd == 1);
+            let t0 = Instant::now();
+            for _ in 0..4 {
+                seg.segment(&frame, false).unwrap();
+            }
+            t.push((Instant::now() - t0) / 4.0);
+        }
     }
-    println!("{:>16} {seg_ms:8.2} ms", "Segmenter");
+    faceforest::forest::walk::allow_simd(true);
+    let median = |t: &mut Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    };
+    let (scalar, simd) = (median(&mut times[0]), median(&mut times[1]));
+    println!("{:>16} {scalar:8.2} ms", "Segmenter");
+    if faceforest::forest::walk::simd_active() {
+        println!(
+            "{:>16} {simd:8.2} ms ({:.2}x)",
+            "with SIMD walk",
+            scalar / simd
+        );
+    }
 }

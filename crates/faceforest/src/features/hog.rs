@@ -40,43 +40,51 @@ pub fn cell_histograms(
     let nb = cfg.orientations as usize;
     let ncx = (w / cell).max(1);
     let ncy = (h / cell).max(1);
-    let mut hist = vec![0f32; ncx * ncy * nb];
-    let mut area = vec![0f32; ncx * ncy];
     let bin_width = 180.0 / nb as f32;
-    for y in 0..h {
-        let cy = (y / cell).min(ncy - 1);
-        for x in 0..w {
-            let cx = (x / cell).min(ncx - 1);
-            let (mut gx, mut gy, mut mag2) = (0f32, 0f32, -1f32);
-            for ch in channels {
-                let cx_ = if x == 0 || x + 1 == w {
-                    0.0
-                } else {
-                    ch[y * w + x + 1] - ch[y * w + x - 1]
-                };
-                let cy_ = if y == 0 || y + 1 == h {
-                    0.0
-                } else {
-                    ch[(y + 1) * w + x] - ch[(y - 1) * w + x]
-                };
-                let m2 = cx_ * cx_ + cy_ * cy_;
-                if m2 > mag2 {
-                    (gx, gy, mag2) = (cx_, cy_, m2);
+    // One band of cells at a time, bands in parallel (each cell still sums its
+    // pixels in the same order, so the result does not depend on the threads).
+    let bands = crate::par::map_range(ncy, |cy| {
+        let mut hist = vec![0f32; ncx * nb];
+        let mut area = vec![0f32; ncx];
+        let last = if cy + 1 == ncy { h } else { (cy + 1) * cell };
+        for y in cy * cell..last {
+            for x in 0..w {
+                let cx = (x / cell).min(ncx - 1);
+                let (mut gx, mut gy, mut mag2) = (0f32, 0f32, -1f32);
+                for ch in channels {
+                    let cx_ = if x == 0 || x + 1 == w {
+                        0.0
+                    } else {
+                        ch[y * w + x + 1] - ch[y * w + x - 1]
+                    };
+                    let cy_ = if y == 0 || y + 1 == h {
+                        0.0
+                    } else {
+                        ch[(y + 1) * w + x] - ch[(y - 1) * w + x]
+                    };
+                    let m2 = cx_ * cx_ + cy_ * cy_;
+                    if m2 > mag2 {
+                        (gx, gy, mag2) = (cx_, cy_, m2);
+                    }
                 }
+                let mag = mag2.sqrt();
+                let mut ori = gy.atan2(gx).to_degrees();
+                if ori < 0.0 {
+                    ori += 180.0;
+                }
+                if ori >= 180.0 {
+                    ori -= 180.0;
+                }
+                let bin = ((ori / bin_width) as usize).min(nb - 1);
+                hist[cx * nb + bin] += mag;
+                area[cx] += 1.0;
             }
-            let mag = mag2.sqrt();
-            let mut ori = gy.atan2(gx).to_degrees();
-            if ori < 0.0 {
-                ori += 180.0;
-            }
-            if ori >= 180.0 {
-                ori -= 180.0;
-            }
-            let bin = ((ori / bin_width) as usize).min(nb - 1);
-            hist[(cy * ncx + cx) * nb + bin] += mag;
-            area[cy * ncx + cx] += 1.0;
         }
-    }
+        (hist, area)
+    });
+    let hist: Vec<f32> = bands.iter().flat_map(|b| b.0.iter().copied()).collect();
+    let area: Vec<f32> = bands.iter().flat_map(|b| b.1.iter().copied()).collect();
+    let mut hist = hist;
     for c in 0..ncx * ncy {
         let v = &mut hist[c * nb..(c + 1) * nb];
         let a = area[c].max(1.0);

@@ -137,44 +137,53 @@ impl FeatureConfig {
         planes
     }
 
-    /// HOG and context planes, in that order.
-    fn compute_gradients(&self, img: &RgbImage, mut planes: ndarray::ArrayViewMut2<f32>) {
+    /// HOG and context planes, in that order, side by side.
+    fn compute_gradients(&self, img: &RgbImage, planes: ndarray::ArrayViewMut2<f32>) {
         if self.hog.is_empty() && self.context.is_empty() {
             return;
         }
-        let mut row = 0;
         let gray = colour::gray_plane(img);
-        let rgb: Vec<Vec<f32>> = if self.hog.iter().any(|h| h.colour) {
-            (0..3)
-                .map(|c| img.pixels().map(|p| p.0[c] as f32).collect())
-                .collect()
-        } else {
-            vec![]
-        };
-        for h in &self.hog {
-            let k = h.orientations as usize;
-            let channels: Vec<&[f32]> = if h.colour {
-                rgb.iter().map(|v| v.as_slice()).collect()
-            } else {
-                vec![&gray]
-            };
-            hog::fill(
-                h,
-                &channels,
-                img.width(),
-                img.height(),
-                planes.slice_mut(ndarray::s![row..row + k, ..]),
-            );
-            row += k;
-        }
-        let k = self.context.len() * context::PER_WINDOW;
-        context::fill(
-            &self.context,
-            img.as_raw(),
-            &gray,
-            img.width(),
-            img.height(),
-            planes.slice_mut(ndarray::s![row..row + k, ..]),
+        let n_hog: usize = self.hog.iter().map(|h| h.orientations as usize).sum();
+        let (mut hog_planes, ctx_planes) = planes.split_at(ndarray::Axis(0), n_hog);
+        crate::par::join(
+            || {
+                let rgb: Vec<Vec<f32>> = if self.hog.iter().any(|h| h.colour) {
+                    (0..3)
+                        .map(|c| img.pixels().map(|p| p.0[c] as f32).collect())
+                        .collect()
+                } else {
+                    vec![]
+                };
+                let mut row = 0;
+                for h in &self.hog {
+                    let k = h.orientations as usize;
+                    let channels: Vec<&[f32]> = if h.colour {
+                        rgb.iter().map(|v| v.as_slice()).collect()
+                    } else {
+                        vec![&gray]
+                    };
+                    hog::fill(
+                        h,
+                        &channels,
+                        img.width(),
+                        img.height(),
+                        hog_planes.slice_mut(ndarray::s![row..row + k, ..]),
+                    );
+                    row += k;
+                }
+            },
+            || {
+                if !self.context.is_empty() {
+                    context::fill(
+                        &self.context,
+                        img.as_raw(),
+                        &gray,
+                        img.width(),
+                        img.height(),
+                        ctx_planes,
+                    );
+                }
+            },
         );
     }
 }

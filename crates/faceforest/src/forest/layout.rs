@@ -22,6 +22,10 @@ pub struct PackedCache(std::sync::OnceLock<Packed>);
 pub(crate) struct Packed {
     /// Leaf-table index per node (meaningful at leaves only).
     pub leaf_of: Vec<Vec<u32>>,
+    /// Per tree and node, a leaf's distribution as the eight bytes of a `u64`
+    /// (zero elsewhere), for forests of at most eight classes and
+    /// [`MAX_WORD_TREES`] trees: prediction then adds all classes at once.
+    pub leaf_words: Option<Vec<Vec<u64>>>,
     pub luts: Vec<crate::forest::binning::BinLut>,
     /// Walk nodes for the data layouts seen so far (see [`Forest::walk_nodes`]).
     walks: std::sync::Mutex<Vec<(Vec<isize>, Arc<WalkNodes>)>>,
@@ -34,11 +38,15 @@ impl Clone for Packed {
     fn clone(&self) -> Packed {
         Packed {
             leaf_of: self.leaf_of.clone(),
+            leaf_words: self.leaf_words.clone(),
             luts: self.luts.clone(),
             walks: Default::default(),
         }
     }
 }
+
+/// Most trees whose summed leaf bytes fit 16 bits (257 × 255 < 65536).
+pub(crate) const MAX_WORD_TREES: usize = 257;
 
 /// Data layouts whose walk nodes are kept: a frame uses one per stage.
 const KEPT_LAYOUTS: usize = 4;
@@ -154,15 +162,37 @@ impl Forest {
     }
 
     fn pack(&self) -> Packed {
-        Packed {
-            leaf_of: self
-                .trees
+        let leaf_of: Vec<Vec<u32>> = self
+            .trees
+            .iter()
+            .map(|t| {
+                let leaf = |i: usize| if t.feature[i] == LEAF { t.next[i] } else { 0 };
+                (0..t.feature.len()).map(leaf).collect()
+            })
+            .collect();
+        let k = self.n_classes as usize;
+        let leaf_words = (k <= 8 && self.trees.len() <= MAX_WORD_TREES).then(|| {
+            self.trees
                 .iter()
-                .map(|t| {
-                    let leaf = |i: usize| if t.feature[i] == LEAF { t.next[i] } else { 0 };
-                    (0..t.feature.len()).map(leaf).collect()
+                .zip(&leaf_of)
+                .map(|(t, ids)| {
+                    let word = |(i, &id): (usize, &u32)| {
+                        let d = &self.leaves[id as usize * k..(id as usize + 1) * k];
+                        let mut b = [0u8; 8];
+                        b[..k].copy_from_slice(d);
+                        if t.feature[i] == LEAF {
+                            u64::from_le_bytes(b)
+                        } else {
+                            0
+                        }
+                    };
+                    ids.iter().enumerate().map(word).collect()
                 })
-                .collect(),
+                .collect()
+        });
+        Packed {
+            leaf_of,
+            leaf_words,
             walks: Default::default(),
             luts: self
                 .bins
@@ -174,11 +204,14 @@ impl Forest {
     }
 
     /// The nodes as prediction walks them over one data layout (feature `j` of a
-    /// pixel at byte `origin + offsets[j]`), one `u64` each: right child (24 bits) |
-    /// bin limit (9 bits; `bin < limit` goes left) | the feature's byte offset (31
-    /// bits, signed). Folding the offset in saves the walk a dependent load per
-    /// node. A leaf is its own right child with limit 0, so a step from a leaf stays
-    /// on it and the walk can take several steps between checks for leaves.
+    /// pixel at byte `origin + offsets[j]`), one `u64` each: the low word holds the
+    /// right child (24 bits) and the bin limit (8 bits; `bin < limit` goes left),
+    /// the high word the feature's byte offset (signed). Folding the offset in saves
+    /// the walk a dependent load per node, and whole words let a SIMD walk gather
+    /// either half directly. A leaf is its own right child with limit 0, so a step
+    /// from a leaf stays on it and the walk can take several steps between checks
+    /// for leaves. (A split at bin 255 sends everything left: both its children are
+    /// the next node.)
     pub(crate) fn walk_nodes(&self, offsets: &[isize]) -> Arc<WalkNodes> {
         let packed = self.packed();
         let mut walks = packed.walks.lock().unwrap_or_else(|e| e.into_inner());
@@ -193,8 +226,12 @@ impl Forest {
             if t.feature[i] == LEAF {
                 i as u64
             } else {
-                let off = offsets[t.feature[i] as usize] as i64 as u64;
-                t.next[i] as u64 | (t.threshold[i] as u64 + 1) << 24 | off << 33
+                let off = offsets[t.feature[i] as usize] as i32 as u32 as u64;
+                let (right, limit) = match t.threshold[i] {
+                    255 => (i as u64 + 1, 255),
+                    th => (t.next[i] as u64, th as u64 + 1),
+                };
+                right | limit << 24 | off << 32
             }
         };
         let nodes: Arc<WalkNodes> = Arc::new(

@@ -7,6 +7,7 @@ pub mod layout;
 pub mod planes;
 pub mod predict;
 pub mod train;
+pub mod walk;
 
 pub use binning::Bins;
 pub use layout::{CompactTree, Forest};

@@ -23,7 +23,9 @@ impl PlaneStack {
         PlaneStack {
             side,
             pad,
-            data: vec![0; w * w * n_planes],
+            // A few bytes past the last plane, never written, let the SIMD walk
+            // gather whole words anywhere in the planes.
+            data: vec![0; w * w * n_planes + crate::forest::walk::SIMD_SLACK],
         }
     }
 
@@ -37,7 +39,7 @@ impl PlaneStack {
     }
 
     pub fn n_planes(&self) -> usize {
-        self.data.len() / self.plane_len()
+        (self.data.len() - crate::forest::walk::SIMD_SLACK) / self.plane_len()
     }
 
     /// Offset of pixel `(x, y)` of the square inside any plane.

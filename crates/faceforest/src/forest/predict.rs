@@ -2,6 +2,7 @@
 //! next tree, so one tree's nodes stay in cache; blocks run in parallel.
 
 use crate::forest::layout::Forest;
+use crate::forest::walk;
 use crate::par;
 use ndarray::ArrayView2;
 
@@ -54,17 +55,42 @@ impl Forest {
         );
         let scale = 1.0 / (255.0 * self.trees.len() as f32);
         let leaf_of = &self.packed().leaf_of;
+        let words = self.packed().leaf_words.as_ref();
         let trees = self.walk_nodes(offsets);
         let block = block_len(n);
         par::for_chunks_mut(&mut out, block * k, |bi, chunk| {
             let m = chunk.len() / k;
             let origins = &origins[bi * block..bi * block + m];
-            let mut acc = vec![0u32; m * k];
+            // This block's farthest read (the SIMD walk needs slack past it).
+            let max_read = (*origins.iter().max().unwrap() as isize + hi) as usize;
+            let narrow = walk::narrow_origins(origins, data);
             let mut leaf_ids = vec![0u32; m];
+            if let Some(words) = words {
+                // Four 16-bit class sums in each of two words per pixel: even
+                // classes in one, odd in the other (no carries: see MAX_WORD_TREES).
+                const SPREAD: u64 = 0x00ff_00ff_00ff_00ff;
+                let mut acc = vec![[0u64; 2]; m];
+                for (t, words) in trees.iter().zip(words) {
+                    walk::walk(t, data, origins, &narrow, max_read, &mut leaf_ids);
+                    for (a, &node) in acc.iter_mut().zip(&leaf_ids) {
+                        let d = words[node as usize];
+                        a[0] += d & SPREAD;
+                        a[1] += d >> 8 & SPREAD;
+                    }
+                }
+                for (o, a) in chunk.chunks_exact_mut(k).zip(&acc) {
+                    for (c, o) in o.iter_mut().enumerate() {
+                        *o = (a[c & 1] >> (16 * (c / 2)) & 0xffff) as f32 * scale;
+                    }
+                }
+                return;
+            }
+            let mut acc = vec![0u32; m * k];
             for (t, leaf_of) in trees.iter().zip(leaf_of) {
-                walk(t, leaf_of, data, origins, &mut leaf_ids);
-                for (j, &id) in leaf_ids.iter().enumerate() {
-                    let d = &self.leaves[id as usize * k..(id as usize + 1) * k];
+                walk::walk(t, data, origins, &narrow, max_read, &mut leaf_ids);
+                for (j, &node) in leaf_ids.iter().enumerate() {
+                    let id = leaf_of[node as usize] as usize;
+                    let d = &self.leaves[id * k..(id + 1) * k];
                     let a = &mut acc[j * k..(j + 1) * k];
                     for c in 0..k {
                         a[c] += d[c] as u32;
@@ -108,71 +134,6 @@ impl Forest {
             }
         });
         rows
-    }
-}
-
-/// Walks one tree (nodes from [`Forest::walk_nodes`]) for every origin. Several
-/// pixels walk in lock-step so that their loads overlap instead of waiting on each
-/// other's cache misses. Leaves loop onto themselves, so every lane takes `STEPS`
-/// steps without a branch before the lanes are checked for leaves; a lane that has
-/// reached one records it and takes the next pixel.
-fn walk(nodes: &[u64], leaf_of: &[u32], data: &[u8], origins: &[usize], leaf_ids: &mut [u32]) {
-    // Measured on the shipped model against the previous walk (a leaf check after
-    // every step, feature offsets read from a table): natively the frame's three
-    // stage walks on one thread took 33 ms instead of 42; in V8 the single-threaded
-    // wasm frame ran 1.11× faster, labels identical. 8 lanes × 4 steps was fastest
-    // of 8×2, 8×4, 12×4 and 16×2 in wasm and of 8×4, 12×2, 12×4, 16×4 natively.
-    const LANES: usize = 8;
-    const STEPS: usize = 4;
-    let n = origins.len();
-    // Idle lanes park on the last node, which in pre-order is always a leaf (and
-    // reads the byte at its origin, in bounds).
-    let park = nodes.len() as u32 - 1;
-    let mut slot = [usize::MAX; LANES];
-    let mut origin = [origins[0] as isize; LANES];
-    let mut pos = [park; LANES];
-    let mut next = 0;
-    for l in 0..LANES.min(n) {
-        slot[l] = l;
-        origin[l] = origins[l] as isize;
-        pos[l] = 0;
-        next += 1;
-    }
-    let mut live = LANES.min(n);
-    while live != 0 {
-        for _ in 0..STEPS {
-            for l in 0..LANES {
-                // SAFETY: `validate` keeps every child index inside the tree (checked
-                // before the walk nodes were built), and `predict_at` checked that
-                // every origin plus every offset lies inside `data`.
-                let node = unsafe { *nodes.get_unchecked(pos[l] as usize) };
-                let limit = (node >> 24) as u32 & 0x1ff;
-                let offset = (node as i64) >> 33;
-                let v = unsafe { *data.get_unchecked((origin[l] + offset as isize) as usize) };
-                pos[l] = if (v as u32) < limit {
-                    pos[l] + 1
-                } else {
-                    node as u32 & 0xff_ffff
-                };
-            }
-        }
-        for l in 0..LANES {
-            // SAFETY: as above; `leaf_of` has one entry per node.
-            let node = unsafe { *nodes.get_unchecked(pos[l] as usize) };
-            if node >> 24 & 0x1ff == 0 && slot[l] != usize::MAX {
-                leaf_ids[slot[l]] = unsafe { *leaf_of.get_unchecked(pos[l] as usize) };
-                if next < n {
-                    slot[l] = next;
-                    origin[l] = origins[next] as isize;
-                    pos[l] = 0;
-                    next += 1;
-                } else {
-                    slot[l] = usize::MAX;
-                    pos[l] = park;
-                    live -= 1;
-                }
-            }
-        }
     }
 }
 
@@ -304,5 +265,17 @@ mod tests {
         let every_other: Vec<f32> = want.chunks_exact(2).step_by(2).flatten().copied().collect();
         assert_eq!(forest.predict_at(&planes, &offsets, &origins), every_other);
         assert_eq!(forest.predict_binned(&rows), want);
+        // Too many trees for 16-bit class sums: the general accumulation, same
+        // averages.
+        let many = Forest {
+            trees: (0..86).flat_map(|_| forest.trees.clone()).collect(),
+            packed: Default::default(),
+            ..forest.clone()
+        };
+        assert!(many.trees.len() > crate::forest::layout::MAX_WORD_TREES);
+        assert!(many.packed().leaf_words.is_none() && forest.packed().leaf_words.is_some());
+        for (a, b) in many.predict_binned(&rows).iter().zip(&want) {
+            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        }
     }
 }

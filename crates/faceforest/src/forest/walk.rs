@@ -1,0 +1,343 @@
+//! The tree walk: many pixels through one tree, as fast as the machine allows.
+//! Nodes come from [`Forest::walk_nodes`](crate::forest::layout::Forest): a `u64`
+//! per node, low word `right child | limit << 24`, high word the feature's byte
+//! offset. Leaves are their own right child with limit 0, so a walk may step past
+//! a leaf and stay on it; walks check for leaves every [`STEPS`] steps.
+//!
+//! Two walks give identical leaves: a portable one (several scalar lanes in
+//! lock-step) and, on x86-64 CPUs with AVX-512, one that moves 16 pixels a step
+//! with gathers.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Steps between checks for leaves.
+const STEPS: usize = 4;
+
+/// Whether the SIMD walk runs: 0 not yet decided, 1 no, 2 yes.
+static SIMD: AtomicU8 = AtomicU8::new(0);
+
+/// Allows or forbids the SIMD walk (it runs only where the CPU has it), so that
+/// benchmarks can time both walks in one run. `FACEFOREST_SIMD=0` in the
+/// environment forbids it from the start.
+pub fn allow_simd(on: bool) {
+    SIMD.store(if on && cpu_has_simd() { 2 } else { 1 }, Ordering::Relaxed);
+}
+
+/// Whether walks run with SIMD on this machine now.
+pub fn simd_active() -> bool {
+    match SIMD.load(Ordering::Relaxed) {
+        0 => {
+            let on = std::env::var_os("FACEFOREST_SIMD").is_none_or(|v| v != "0");
+            allow_simd(on);
+            on && cpu_has_simd()
+        }
+        state => state == 2,
+    }
+}
+
+fn cpu_has_simd() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Bytes a SIMD walk may read past the last byte a node addresses: it gathers
+/// whole 32-bit words.
+pub const SIMD_SLACK: usize = 3;
+
+/// Leaf (node index) of every origin, with the fastest walk the data allows.
+/// `max_read` is the largest byte index any node can address from these origins;
+/// the caller has checked it and the smallest lie inside `data`. `narrow` holds
+/// the same origins as `u32` for the SIMD walk (see [`narrow_origins`]), or is
+/// empty.
+pub(crate) fn walk(
+    nodes: &[u64],
+    data: &[u8],
+    origins: &[usize],
+    narrow: &[u32],
+    max_read: usize,
+    leaves: &mut [u32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd_active()
+        && narrow.len() == origins.len()
+        && max_read + SIMD_SLACK < data.len()
+        && data.len() <= i32::MAX as usize
+    {
+        // SAFETY: the CPU has AVX-512F (checked above); every read lies inside
+        // `data` with the slack its 32-bit gathers need (checked above, and by the
+        // caller for the smallest read); node indices stay inside the tree
+        // (`validate` before the nodes were built).
+        unsafe { avx512::walk(nodes, data, narrow, leaves) };
+        return;
+    }
+    let _ = (narrow, max_read);
+    scalar(nodes, data, origins, leaves);
+}
+
+/// The origins as the SIMD walk takes them, when it can run on `data`; else empty.
+pub(crate) fn narrow_origins(origins: &[usize], data: &[u8]) -> Vec<u32> {
+    if simd_active() && data.len() <= i32::MAX as usize {
+        origins.iter().map(|&o| o as u32).collect()
+    } else {
+        vec![]
+    }
+}
+
+/// Several pixels in lock-step so that their loads overlap instead of waiting on
+/// each other's cache misses; a lane that has reached a leaf records it and takes
+/// the next pixel.
+pub(crate) fn scalar(nodes: &[u64], data: &[u8], origins: &[usize], leaves: &mut [u32]) {
+    // 8 lanes × 4 steps was the fastest of 8×2, 8×4, 12×4 and 16×2 in wasm and of
+    // 8×4, 12×2, 12×4, 16×4 natively.
+    const LANES: usize = 8;
+    let n = origins.len();
+    if n == 0 {
+        return;
+    }
+    // Idle lanes park on the last node, which in pre-order is always a leaf (and
+    // reads the byte at its origin, in bounds).
+    let park = nodes.len() as u32 - 1;
+    let mut slot = [usize::MAX; LANES];
+    let mut origin = [origins[0] as isize; LANES];
+    let mut pos = [park; LANES];
+    let mut next = 0;
+    for l in 0..LANES.min(n) {
+        slot[l] = l;
+        origin[l] = origins[l] as isize;
+        pos[l] = 0;
+        next += 1;
+    }
+    let mut live = LANES.min(n);
+    while live != 0 {
+        for _ in 0..STEPS {
+            for l in 0..LANES {
+                // SAFETY: `validate` keeps every child index inside the tree (checked
+                // before the walk nodes were built), and the caller checked that
+                // every origin plus every offset lies inside `data`.
+                let node = unsafe { *nodes.get_unchecked(pos[l] as usize) };
+                let limit = node as u32 >> 24;
+                let offset = (node >> 32) as i32 as isize;
+                let v = unsafe { *data.get_unchecked((origin[l] + offset) as usize) };
+                pos[l] = if (v as u32) < limit {
+                    pos[l] + 1
+                } else {
+                    node as u32 & 0xff_ffff
+                };
+            }
+        }
+        for l in 0..LANES {
+            // SAFETY: as above.
+            let node = unsafe { *nodes.get_unchecked(pos[l] as usize) };
+            if node as u32 >> 24 == 0 && slot[l] != usize::MAX {
+                leaves[slot[l]] = pos[l];
+                if next < n {
+                    slot[l] = next;
+                    origin[l] = origins[next] as isize;
+                    pos[l] = 0;
+                    next += 1;
+                } else {
+                    slot[l] = usize::MAX;
+                    pos[l] = park;
+                    live -= 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::STEPS;
+    use std::arch::x86_64::*;
+
+    /// Vectors of 16 pixels walked side by side: one vector's gathers wait on the
+    /// previous step's, so several independent vectors keep the loads busy. On
+    /// the shipped model 8 and 4 were alike (2 lost 15%); 8 suits big forests,
+    /// whose nodes miss the cache more.
+    const GROUPS: usize = 8;
+
+    /// [`super::scalar`] with vectors of sixteen pixels: nodes and data bytes are
+    /// gathered, the comparison and the choice of child are one instruction each,
+    /// and finished lanes hand their leaves out with a scatter and take the next
+    /// pixels with an expanding load, all in registers (storing the lanes to
+    /// memory and reloading them, the first version, was 10% slower overall).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F; every byte index `origin + offset` any node can form
+    /// lies in `0..data.len() - 3` and `data.len()` fits an `i32`; node indices
+    /// stay inside `nodes`.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn walk(nodes: &[u64], data: &[u8], origins: &[u32], leaves: &mut [u32]) {
+        let n = origins.len();
+        let park = _mm512_set1_epi32(nodes.len() as i32 - 1);
+        let whole = nodes.as_ptr() as *const i64;
+        let low = nodes.as_ptr() as *const i32;
+        let bytes = data.as_ptr() as *const i32;
+        let lows = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let highs = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let (one, zero) = (_mm512_set1_epi32(1), _mm512_setzero_si512());
+        let (child, byte) = (_mm512_set1_epi32(0xff_ffff), _mm512_set1_epi32(0xff));
+        // Every lane starts parked and done: the first check hands out pixels.
+        let (mut pos, mut org, mut slot) = ([park; GROUPS], [zero; GROUPS], [zero; GROUPS]);
+        let mut active = [0u16; GROUPS];
+        let mut next = 0;
+        let mut first = true;
+        while first || active.iter().any(|&a| a != 0) {
+            if !first {
+                for _ in 0..STEPS {
+                    for g in 0..GROUPS {
+                        // SAFETY (all gathers): see the function's contract. Whole
+                        // nodes, eight per gather (half the loads of gathering each
+                        // word), then split into their low and high words.
+                        let a = _mm512_i32gather_epi64::<8>(_mm512_castsi512_si256(pos[g]), whole);
+                        let b = _mm512_i32gather_epi64::<8>(
+                            _mm512_extracti64x4_epi64::<1>(pos[g]),
+                            whole,
+                        );
+                        let word = _mm512_permutex2var_epi32(a, lows, b);
+                        let offset = _mm512_permutex2var_epi32(a, highs, b);
+                        let at = _mm512_add_epi32(org[g], offset);
+                        let v = _mm512_and_si512(_mm512_i32gather_epi32::<1>(at, bytes), byte);
+                        let left = _mm512_cmplt_epu32_mask(v, _mm512_srli_epi32::<24>(word));
+                        pos[g] =
+                            _mm512_mask_add_epi32(_mm512_and_si512(word, child), left, pos[g], one);
+                    }
+                }
+            }
+            for g in 0..GROUPS {
+                let done = if first {
+                    !0
+                } else {
+                    let word = _mm512_i32gather_epi32::<8>(pos[g], low);
+                    _mm512_cmpeq_epi32_mask(_mm512_srli_epi32::<24>(word), zero) & active[g]
+                };
+                if done == 0 {
+                    continue;
+                }
+                // Leaves of the finished lanes go to their pixels' slots.
+                _mm512_mask_i32scatter_epi32::<4>(
+                    leaves.as_mut_ptr() as *mut i32,
+                    done & active[g],
+                    slot[g],
+                    pos[g],
+                );
+                // The next pixels, in order, into as many finished lanes as remain.
+                let mut refill = done;
+                let left = n - next;
+                while refill.count_ones() as usize > left {
+                    refill &= !(1 << (15 - refill.leading_zeros()));
+                }
+                org[g] = _mm512_mask_expandloadu_epi32(
+                    org[g],
+                    refill,
+                    origins.as_ptr().add(next) as *const i32,
+                );
+                let ids = _mm512_add_epi32(iota, _mm512_set1_epi32(next as i32));
+                slot[g] = _mm512_mask_expand_epi32(slot[g], refill, ids);
+                pos[g] = _mm512_mask_mov_epi32(pos[g], refill, zero);
+                next += refill.count_ones() as usize;
+                let retired = done & !refill;
+                pos[g] = _mm512_mask_mov_epi32(pos[g], retired, park);
+                active[g] = (active[g] | refill) & !retired;
+            }
+            first = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Random trees in walk-node form: pre-order, left child next, right child
+    /// later; some splits at bin 255 (everything left).
+    fn random_tree(rng: &mut u64, depth: u32, n_features: usize, nodes: &mut Vec<u64>) {
+        let mut r = || {
+            *rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (*rng >> 33) as u32
+        };
+        let i = nodes.len();
+        if depth == 0 || r() % 5 == 0 {
+            nodes.push(i as u64);
+            return;
+        }
+        nodes.push(0);
+        let feature = r() as usize % n_features;
+        let threshold = if r() % 17 == 0 { 255 } else { r() % 255 };
+        random_tree(rng, depth - 1, n_features, nodes);
+        let right = nodes.len();
+        random_tree(rng, depth - 1, n_features, nodes);
+        let (right, limit) = if threshold == 255 {
+            (i + 1, 255)
+        } else {
+            (right, threshold + 1)
+        };
+        nodes[i] = right as u64 | (limit as u64) << 24 | (feature as u64) << 32;
+    }
+
+    fn reference(nodes: &[u64], data: &[u8], origin: usize) -> u32 {
+        let mut p = 0usize;
+        loop {
+            let w = nodes[p];
+            let limit = w as u32 >> 24;
+            if limit == 0 {
+                return p as u32;
+            }
+            let v = data[origin + (w >> 32) as usize] as u32;
+            p = if v < limit {
+                p + 1
+            } else {
+                (w & 0xff_ffff) as usize
+            };
+        }
+    }
+
+    #[test]
+    fn both_walks_find_the_reference_leaves() {
+        let f = 6;
+        let mut rng = 9u64;
+        for (trial, n) in [0usize, 1, 7, 15, 16, 17, 63, 64, 65, 100, 3001]
+            .into_iter()
+            .enumerate()
+        {
+            let mut nodes = vec![];
+            random_tree(&mut rng, 3 + trial as u32 * 2, f, &mut nodes);
+            let data: Vec<u8> = (0..n * f + 8)
+                .map(|i| ((i as u64 * 2654435761) >> 7) as u8)
+                .collect();
+            // Every other row, backwards: origins need not be sorted.
+            let origins: Vec<usize> = (0..n).rev().map(|i| i * f).collect();
+            let want: Vec<u32> = origins
+                .iter()
+                .map(|&o| reference(&nodes, &data, o))
+                .collect();
+            let mut got = vec![u32::MAX; n];
+            scalar(&nodes, &data, &origins, &mut got);
+            assert_eq!(got, want, "scalar walk, {n} origins");
+            let max_read = n.saturating_sub(1) * f + f - 1;
+            let mut got = vec![u32::MAX; n];
+            let narrow = narrow_origins(&origins, &data);
+            walk(&nodes, &data, &origins, &narrow, max_read, &mut got);
+            assert_eq!(
+                got,
+                want,
+                "dispatched walk ({}), {n} origins",
+                simd_active()
+            );
+            // Without room for whole-word reads at the end, the scalar walk runs.
+            let tight = &data[..n * f];
+            let mut got = vec![u32::MAX; n];
+            walk(&nodes, tight, &origins, &narrow, max_read, &mut got);
+            assert_eq!(got, want, "walk without slack, {n} origins");
+        }
+    }
+}
