@@ -40,10 +40,10 @@ impl Forest {
             return out;
         }
         assert_eq!(offsets.len(), self.n_features(), "one offset per feature");
-        // Every read the walk can make lies inside `data`.
+        // Every read the walk can make lies inside `data` (leaves read at offset 0).
         let (lo, hi) = (
-            *offsets.iter().min().unwrap(),
-            *offsets.iter().max().unwrap(),
+            (*offsets.iter().min().unwrap()).min(0),
+            (*offsets.iter().max().unwrap()).max(0),
         );
         let (first, last) = (
             *origins.iter().min().unwrap() as isize,
