@@ -57,8 +57,11 @@ impl ContextLayout {
         let s = size as usize;
         let sampler = Sampler::new(self, probs, s);
         let mut out = Array2::<f32>::zeros((self.n_features(), s * s));
-        for y in 0..s {
-            sampler.row(y, |x, j, v| out[[j, y * s + x]] = v);
+        for (j, mut plane) in out.rows_mut().into_iter().enumerate() {
+            let plane = plane.as_slice_mut().expect("rows of a standard array");
+            for (y, row) in plane.chunks_exact_mut(s).enumerate() {
+                sampler.values_into(j / NUM_PHOTO_CLASSES, j % NUM_PHOTO_CLASSES, y, row);
+            }
         }
         out
     }
@@ -241,8 +244,10 @@ impl Sampler {
         }
     }
 
-    /// Calls `put(x, value)` along image row `y` for sample `k` and class `c`.
-    #[inline]
+    /// Calls `put(x, value)` along image row `y` for sample `k` and class `c`: the
+    /// plain per-column form, kept as the reference [`Sampler::values_into`] is
+    /// tested against.
+    #[cfg(test)]
     fn values(&self, k: usize, c: usize, y: usize, mut put: impl FnMut(usize, f32)) {
         let s1 = self.s + 1;
         let (y0, y1) = self.yr[k][y];
@@ -289,16 +294,6 @@ impl Sampler {
         }
         for (x, o) in out.iter_mut().enumerate().skip(hi) {
             *o = edge(x);
-        }
-    }
-
-    /// Calls `put(x, feature, value)` for every pixel of image row `y`.
-    #[inline]
-    fn row(&self, y: usize, mut put: impl FnMut(usize, usize, f32)) {
-        for k in 0..self.xr.len() {
-            for c in 0..NUM_PHOTO_CLASSES {
-                self.values(k, c, y, |x, v| put(x, k * NUM_PHOTO_CLASSES + c, v));
-            }
         }
     }
 }

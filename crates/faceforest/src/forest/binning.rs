@@ -101,15 +101,24 @@ impl Bins {
 /// Quantising a frame's features and context planes is a tenth of its time.
 #[derive(Clone, Debug)]
 pub struct BinLut {
-    /// The edges padded to 256 with +inf; `None` for edges no fast path can take
-    /// (more than 255, or not finite).
-    padded: Option<Box<[f32; 256]>>,
-    /// Evenly spaced edges: `(first, 1/step, count)`.
-    uniform: Option<(f32, f32, f32)>,
+    /// The edges padded to 256 with +inf (empty for [`Path::Exact`]).
+    padded: Box<[f32]>,
+    path: Path,
+}
+
+/// How a feature's values find their bins.
+#[derive(Clone, Debug)]
+enum Path {
     /// The edges are exactly [`Bins::unit_interval`] (probabilities): bins follow
     /// from `256 x` without a table or a branch, and runs of them vectorise.
-    unit: bool,
-    buckets: Option<Buckets>,
+    Unit,
+    /// Evenly spaced edges: `(first, 1/step, count)`.
+    Uniform(f32, f32, f32),
+    Buckets(Buckets),
+    /// Edges bunched tighter than any bucket table: the branchless search.
+    Search,
+    /// More than 255 edges, or not finite: the plain binary search.
+    Exact,
 }
 
 /// Even buckets over `[first edge, last edge]`.
@@ -176,13 +185,11 @@ impl BinLut {
     pub fn new(edges: &[f32]) -> BinLut {
         if edges.is_empty() || edges.len() > 255 || edges.iter().any(|e| !e.is_finite()) {
             return BinLut {
-                padded: None,
-                uniform: None,
-                unit: false,
-                buckets: None,
+                padded: Box::new([]),
+                path: Path::Exact,
             };
         }
-        let mut padded = Box::new([f32::INFINITY; 256]);
+        let mut padded = vec![f32::INFINITY; 256];
         padded[..edges.len()].copy_from_slice(edges);
         let n = edges.len();
         let step = (edges[n - 1] - edges[0]) / (n as f32 - 1.0);
@@ -192,48 +199,56 @@ impl BinLut {
                 .iter()
                 .enumerate()
                 .all(|(i, &e)| (e - (edges[0] + i as f32 * step)).abs() <= step * 0.01);
+        let path = if edges == Bins::unit_interval().as_slice() {
+            Path::Unit
+        } else if even {
+            Path::Uniform(edges[0], 1.0 / step, n as f32)
+        } else {
+            Buckets::new(edges).map_or(Path::Search, Path::Buckets)
+        };
         BinLut {
-            padded: Some(padded),
-            uniform: even.then_some((edges[0], 1.0 / step, n as f32)),
-            unit: edges == Bins::unit_interval().as_slice(),
-            buckets: if even { None } else { Buckets::new(edges) },
+            padded: padded.into_boxed_slice(),
+            path,
         }
+    }
+
+    /// The padded edges as the fast paths read them.
+    fn padded(&self) -> &[f32; 256] {
+        (*self.padded)
+            .try_into()
+            .expect("fast paths have 256 padded edges")
     }
 
     #[inline]
     pub fn bin(&self, edges: &[f32], x: f32) -> u8 {
-        match (&self.padded, &self.buckets) {
-            (Some(padded), _) if self.uniform.is_some() => {
-                from_uniform(padded, self.uniform.unwrap(), x)
-            }
-            (Some(padded), Some(b)) => from_bucket(padded, b, x),
-            (Some(padded), None) => search::<1>(padded, [x])[0],
-            _ => bin_of(edges, x),
+        match &self.path {
+            Path::Unit => unit_bin(x),
+            &Path::Uniform(first, inv, n) => from_uniform(self.padded(), (first, inv, n), x),
+            Path::Buckets(b) => from_bucket(self.padded(), b, x),
+            Path::Search => search::<1>(self.padded(), [x])[0],
+            Path::Exact => bin_of(edges, x),
         }
     }
 
     /// [`BinLut::bin`] over a run of values.
     pub fn bin_slice(&self, edges: &[f32], values: &[f32], out: &mut [u8]) {
-        if self.unit {
-            for (o, &v) in out.iter_mut().zip(values) {
-                *o = unit_bin(v);
-            }
-            return;
+        // One loop per path, each specialised (and the unit one vectorised).
+        fn each(out: &mut [u8], values: &[f32], f: impl Fn(f32) -> u8) {
+            out.iter_mut().zip(values).for_each(|(o, &v)| *o = f(v));
         }
-        match (&self.padded, &self.buckets) {
-            (Some(padded), _) if self.uniform.is_some() => {
-                let u = self.uniform.unwrap();
-                for (o, &v) in out.iter_mut().zip(values) {
-                    *o = from_uniform(padded, u, v);
-                }
+        match &self.path {
+            Path::Unit => each(out, values, unit_bin),
+            &Path::Uniform(first, inv, n) => {
+                let padded = self.padded();
+                each(out, values, |v| from_uniform(padded, (first, inv, n), v))
             }
-            (Some(padded), Some(b)) => {
-                for (o, &v) in out.iter_mut().zip(values) {
-                    *o = from_bucket(padded, b, v);
-                }
+            Path::Buckets(b) => {
+                let padded = self.padded();
+                each(out, values, |v| from_bucket(padded, b, v))
             }
-            (Some(padded), None) => {
+            Path::Search => {
                 // Four at a time: their independent steps overlap.
+                let padded = self.padded();
                 let mut o4 = out.chunks_exact_mut(4);
                 let mut v4 = values.chunks_exact(4);
                 for (o, v) in (&mut o4).zip(&mut v4) {
@@ -243,22 +258,23 @@ impl BinLut {
                     *o = search::<1>(padded, [v])[0];
                 }
             }
-            _ => {
-                for (o, &v) in out.iter_mut().zip(values) {
-                    *o = bin_of(edges, v);
-                }
-            }
+            Path::Exact => each(out, values, |v| bin_of(edges, v)),
         }
     }
 
     /// Whether values take the bucket table (for tests).
     pub fn has_buckets(&self) -> bool {
-        self.buckets.is_some()
+        matches!(self.path, Path::Buckets(_))
     }
 
-    /// Whether values take the evenly-spaced path (for tests).
+    /// Whether the edges are evenly spaced (for tests).
     pub fn is_uniform(&self) -> bool {
-        self.uniform.is_some()
+        matches!(self.path, Path::Uniform(..) | Path::Unit)
+    }
+
+    /// Whether the edges are the probabilities' `i / 256` (for tests).
+    pub fn is_unit(&self) -> bool {
+        matches!(self.path, Path::Unit)
     }
 }
 
@@ -307,7 +323,8 @@ fn unit_bin(x: f32) -> u8 {
     (t - (t as f32 == y && t > 0) as i32) as u8
 }
 
-/// The rest of [`from_bucket`]'s steps, for crowded buckets and rounding.
+/// The rest of [`from_bucket`]'s and [`from_uniform`]'s steps, for crowded buckets
+/// and rounding.
 #[cold]
 fn slow_steps(padded: &[f32; 256], mut i: usize, x: f32) -> u8 {
     while padded[i & 255] < x {
@@ -410,7 +427,7 @@ mod tests {
         }
         // Probabilities take the branchless unit path: on, between and beside
         // every edge, beyond both ends, and NaN.
-        assert!(ulut.unit);
+        assert!(ulut.is_unit());
         let probes: Vec<f32> = unit
             .iter()
             .flat_map(|&e| [e, e.next_up(), e.next_down(), e + 1.0 / 512.0])
