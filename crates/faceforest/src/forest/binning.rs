@@ -129,7 +129,8 @@ struct Buckets {
     scale: f32,
     /// The last bucket's index.
     last: f32,
-    /// Edges below each bucket's low end: where the stepping starts.
+    /// Edges below each bucket's low end: where the stepping starts. Three
+    /// bytes past the last bucket let the SIMD path gather whole words.
     below: Box<[u8]>,
 }
 
@@ -167,11 +168,13 @@ impl Buckets {
                     .sum::<usize>() as f32
                     / edges.len() as f32;
                 if steps <= BUCKET_STEPS || scale == 0.0 || (n == MAX_BUCKETS && steps <= 4.0) {
+                    let mut below = below.into_vec();
+                    below.extend([0; 3]);
                     return Some(Buckets {
                         first,
                         scale,
                         last: (n - 1) as f32,
-                        below,
+                        below: below.into_boxed_slice(),
                     });
                 }
             }
@@ -235,6 +238,17 @@ impl BinLut {
         // One loop per path, each specialised (and the unit one vectorised).
         fn each(out: &mut [u8], values: &[f32], f: impl Fn(f32) -> u8) {
             out.iter_mut().zip(values).for_each(|(o, &v)| *o = f(v));
+        }
+        #[cfg(target_arch = "x86_64")]
+        if crate::forest::walk::simd_active() {
+            match &self.path {
+                // SAFETY: the CPU has AVX-512F (simd_active).
+                Path::Unit => return unsafe { avx512::unit(values, out) },
+                Path::Buckets(b) => {
+                    return unsafe { avx512::buckets(self.padded(), b, values, out) }
+                }
+                _ => {}
+            }
         }
         match &self.path {
             Path::Unit => each(out, values, unit_bin),
@@ -347,6 +361,103 @@ fn search<const N: usize>(padded: &[f32; 256], x: [f32; N]) -> [u8; N] {
         }
     }
     i.map(|i| i as u8)
+}
+
+/// The two paths that quantise most of a frame's values, sixteen at a time:
+/// bit for bit the bins of the portable paths above.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{from_bucket, unit_bin, Buckets};
+    use std::arch::x86_64::*;
+
+    /// [`unit_bin`] sixteen at a time (the compiler's own vectorisation of it
+    /// converts one lane at a time, for the NaN rule of `as`).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn unit(values: &[f32], out: &mut [u8]) {
+        let n = values.len().min(out.len());
+        let (zero, top, times) = (
+            _mm512_setzero_ps(),
+            _mm512_set1_ps(256.0),
+            _mm512_set1_ps(256.0),
+        );
+        let one = _mm512_set1_epi32(1);
+        let mut i = 0;
+        while i + 16 <= n {
+            // SAFETY: 16 values and 16 bytes from i.
+            let x = _mm512_loadu_ps(values.as_ptr().add(i));
+            // max() with zero second turns NaN into 0, as the cast does.
+            let y = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x, times), zero), top);
+            let t = _mm512_cvttps_epi32(y);
+            let whole = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(_mm512_cvtepi32_ps(t), y)
+                & _mm512_cmpgt_epi32_mask(t, _mm512_setzero_si512());
+            let bin = _mm512_mask_sub_epi32(t, whole, t, one);
+            _mm_storeu_si128(
+                out.as_mut_ptr().add(i) as *mut __m128i,
+                _mm512_cvtepi32_epi8(bin),
+            );
+            i += 16;
+        }
+        for j in i..n {
+            out[j] = unit_bin(values[j]);
+        }
+    }
+
+    /// [`from_bucket`] with gathers: the bucket's start, two steps, and the check
+    /// that sends a vector with a crowded bucket back to the portable steps.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn buckets(padded: &[f32; 256], b: &Buckets, values: &[f32], out: &mut [u8]) {
+        let n = values.len().min(out.len());
+        let (first, scale) = (_mm512_set1_ps(b.first), _mm512_set1_ps(b.scale));
+        let (last, zero) = (_mm512_set1_ps(b.last), _mm512_setzero_ps());
+        let (one, byte) = (_mm512_set1_epi32(1), _mm512_set1_epi32(0xff));
+        let edges = padded.as_ptr();
+        let below = b.below.as_ptr() as *const i32;
+        let mut i = 0;
+        while i + 16 <= n {
+            // SAFETY: 16 values from i; bucket indices lie in 0..=last and `below`
+            // has 3 bytes past them; bins lie in 0..=255, inside `padded`, and the
+            // lower edge is gathered only where the bin is above 0.
+            let x = _mm512_loadu_ps(values.as_ptr().add(i));
+            // max() with zero second turns NaN into 0, as the portable path does.
+            let t = _mm512_min_ps(
+                _mm512_max_ps(_mm512_mul_ps(_mm512_sub_ps(x, first), scale), zero),
+                last,
+            );
+            let k = _mm512_cvttps_epi32(t);
+            let mut bin = _mm512_and_si512(_mm512_i32gather_epi32::<1>(k, below), byte);
+            for _ in 0..2 {
+                let e = _mm512_i32gather_ps::<4>(bin, edges);
+                let up = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(e, x);
+                bin = _mm512_mask_add_epi32(bin, up, bin, one);
+            }
+            let e = _mm512_i32gather_ps::<4>(bin, edges);
+            let short = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(e, x);
+            let above = _mm512_cmpgt_epi32_mask(bin, _mm512_setzero_si512());
+            let prev =
+                _mm512_mask_i32gather_ps::<4>(zero, above, _mm512_sub_epi32(bin, one), edges);
+            let over = _mm512_mask_cmp_ps_mask::<_CMP_GE_OQ>(above, prev, x);
+            if short | over == 0 {
+                _mm_storeu_si128(
+                    out.as_mut_ptr().add(i) as *mut __m128i,
+                    _mm512_cvtepi32_epi8(bin),
+                );
+            } else {
+                for j in i..i + 16 {
+                    out[j] = from_bucket(padded, b, values[j]);
+                }
+            }
+            i += 16;
+        }
+        for j in i..n {
+            out[j] = from_bucket(padded, b, values[j]);
+        }
+    }
 }
 
 #[inline]
@@ -492,6 +603,67 @@ mod tests {
                 bin_of(&bins.edges[0], x),
                 "x = {x}"
             );
+        }
+    }
+
+    /// The AVX-512 paths against the binary search, where the CPU has them: runs
+    /// long and short, with values on, beside and between every edge, beyond both
+    /// ends, infinities and NaN in every lane position.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn simd_paths_bin_exactly_as_the_binary_search() {
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            eprintln!("no AVX-512 here: only the portable paths run");
+            return;
+        }
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((state >> 33) as f32 / (1u64 << 31) as f32).powi(3) * 7.0 - 1.0
+        };
+        let data: Vec<f32> = (0..20_000).map(|_| next()).collect();
+        let planes = Array2::from_shape_vec((1, data.len()), data.clone()).unwrap();
+        let edges = Bins::fit(planes.view(), 100_000).edges.remove(0);
+        let unit = Bins::unit_interval();
+        let specials = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            1e-40,
+            f32::MAX,
+            -f32::MAX,
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        for e in [&edges, &unit] {
+            let lut = BinLut::new(e);
+            let mut probes: Vec<f32> = e
+                .iter()
+                .flat_map(|&x| [x, x.next_up(), x.next_down(), x + 1.0 / 512.0])
+                .chain(data.iter().copied().take(3000))
+                .collect();
+            // Specials in every lane of a vector.
+            for (i, &x) in specials.iter().cycle().take(64).enumerate() {
+                probes.insert(i * 7, x);
+            }
+            for len in [probes.len(), 15, 16, 17, 33] {
+                let mut out = vec![0u8; len];
+                // SAFETY: the CPU has AVX-512F (checked above).
+                unsafe {
+                    match &lut.path {
+                        Path::Unit => avx512::unit(&probes[..len], &mut out),
+                        Path::Buckets(b) => {
+                            avx512::buckets(lut.padded(), b, &probes[..len], &mut out)
+                        }
+                        _ => panic!("these edges take the unit or bucket path"),
+                    }
+                }
+                for (&x, &b) in probes.iter().zip(&out) {
+                    assert_eq!(b, bin_of(e, x), "x = {x}");
+                }
+            }
         }
     }
 

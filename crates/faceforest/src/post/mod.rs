@@ -66,42 +66,71 @@ fn scale_classes(probs: &mut [f32], k: usize, classes: &[u8], factor: f32) {
 /// square's edges.
 fn smooth(probs: &mut [f32], s: usize, k: usize, r: usize) {
     let mut tmp = vec![0f32; probs.len()];
-    // Rows, then columns: the same clipped running sum along each line.
-    line_pass(probs, &mut tmp, s, k, r, true);
-    line_pass(&tmp, probs, s, k, r, false);
+    // Rows first (each on its own, so in parallel), then columns.
+    crate::par::for_chunks_mut(&mut tmp, 16 * s * k, |band, out| {
+        let first = band * 16 * s * k;
+        for (src, dst) in probs[first..]
+            .chunks_exact(s * k)
+            .zip(out.chunks_exact_mut(s * k))
+        {
+            row_pass(src, dst, s, k, r);
+        }
+    });
+    column_pass(&tmp, probs, s, k, r);
 }
 
-fn line_pass(src: &[f32], dst: &mut [f32], s: usize, k: usize, r: usize, along_x: bool) {
-    let at = |line: usize, i: usize| if along_x { line * s + i } else { i * s + line };
+/// A clipped running sum along one row of `s` pixels of `k` values.
+fn row_pass(src: &[f32], dst: &mut [f32], s: usize, k: usize, r: usize) {
     let mut acc = vec![0f32; k];
-    for line in 0..s {
-        acc.iter_mut().for_each(|a| *a = 0.0);
-        for i in 0..r.min(s) {
-            let p = at(line, i) * k;
+    let add = |acc: &mut [f32], i: usize| {
+        acc.iter_mut()
+            .zip(&src[i * k..i * k + k])
+            .for_each(|(a, v)| *a += v)
+    };
+    for i in 0..r.min(s) {
+        add(&mut acc, i);
+    }
+    for i in 0..s {
+        if i + r < s {
+            add(&mut acc, i + r);
+        }
+        if i > r {
             acc.iter_mut()
-                .zip(&src[p..p + k])
-                .for_each(|(a, v)| *a += v);
+                .zip(&src[(i - r - 1) * k..(i - r) * k])
+                .for_each(|(a, v)| *a -= v);
         }
-        for i in 0..s {
-            if i + r < s {
-                let p = at(line, i + r) * k;
-                acc.iter_mut()
-                    .zip(&src[p..p + k])
-                    .for_each(|(a, v)| *a += v);
-            }
-            if i > r {
-                let p = at(line, i - r - 1) * k;
-                acc.iter_mut()
-                    .zip(&src[p..p + k])
-                    .for_each(|(a, v)| *a -= v);
-            }
-            let n = ((i + r).min(s - 1) - i.saturating_sub(r) + 1) as f32;
-            let p = at(line, i) * k;
-            dst[p..p + k]
-                .iter_mut()
-                .zip(&acc)
-                .for_each(|(d, a)| *d = a / n);
+        let n = ((i + r).min(s - 1) - i.saturating_sub(r) + 1) as f32;
+        dst[i * k..i * k + k]
+            .iter_mut()
+            .zip(&acc)
+            .for_each(|(d, a)| *d = a / n);
+    }
+}
+
+/// The same running sums down every column at once: one accumulator per column
+/// and class, each taking the additions and subtractions in [`row_pass`]'s order,
+/// but over whole rows, which are contiguous and vectorise.
+fn column_pass(src: &[f32], dst: &mut [f32], s: usize, k: usize, r: usize) {
+    let line = s * k;
+    let row = |i: usize| &src[i * line..(i + 1) * line];
+    let mut acc = vec![0f32; line];
+    for i in 0..r.min(s) {
+        acc.iter_mut().zip(row(i)).for_each(|(a, v)| *a += v);
+    }
+    for i in 0..s {
+        if i + r < s {
+            acc.iter_mut().zip(row(i + r)).for_each(|(a, v)| *a += v);
         }
+        if i > r {
+            acc.iter_mut()
+                .zip(row(i - r - 1))
+                .for_each(|(a, v)| *a -= v);
+        }
+        let n = ((i + r).min(s - 1) - i.saturating_sub(r) + 1) as f32;
+        dst[i * line..(i + 1) * line]
+            .iter_mut()
+            .zip(&acc)
+            .for_each(|(d, a)| *d = a / n);
     }
 }
 
@@ -129,6 +158,62 @@ mod tests {
         assert!(p[(4 * s + 4) * k + 1].abs() < 1e-6);
         for row in p.chunks_exact(k) {
             assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
+
+    /// The first smoothing, one line at a time down strided columns: the row
+    /// and column passes must give its bits exactly.
+    fn strided_smooth(probs: &mut [f32], s: usize, k: usize, r: usize) {
+        let pass = |src: &[f32], dst: &mut [f32], along_x: bool| {
+            let at = |line: usize, i: usize| if along_x { line * s + i } else { i * s + line };
+            for line in 0..s {
+                let mut acc = vec![0f32; k];
+                let add = |acc: &mut Vec<f32>, p: usize, sign: f32| {
+                    for c in 0..k {
+                        if sign > 0.0 {
+                            acc[c] += src[p * k + c];
+                        } else {
+                            acc[c] -= src[p * k + c];
+                        }
+                    }
+                };
+                for i in 0..r.min(s) {
+                    add(&mut acc, at(line, i), 1.0);
+                }
+                for i in 0..s {
+                    if i + r < s {
+                        add(&mut acc, at(line, i + r), 1.0);
+                    }
+                    if i > r {
+                        add(&mut acc, at(line, i - r - 1), -1.0);
+                    }
+                    let n = ((i + r).min(s - 1) - i.saturating_sub(r) + 1) as f32;
+                    for c in 0..k {
+                        dst[at(line, i) * k + c] = acc[c] / n;
+                    }
+                }
+            }
+        };
+        let mut tmp = vec![0f32; probs.len()];
+        pass(probs, &mut tmp, true);
+        pass(&tmp, probs, false);
+    }
+
+    #[test]
+    fn row_and_column_passes_give_the_strided_bits() {
+        let mut state = 3u64;
+        for (s, k, r) in [(37, 8, 1), (20, 3, 2), (5, 8, 7), (1, 8, 1), (40, 8, 0)] {
+            let p: Vec<f32> = (0..s * s * k)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    (state >> 40) as f32 / (1u64 << 24) as f32
+                })
+                .collect();
+            let (mut got, mut want) = (p.clone(), p);
+            smooth(&mut got, s, k, r);
+            strided_smooth(&mut want, s, k, r);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "s {s} k {k} r {r}");
         }
     }
 

@@ -138,7 +138,9 @@ pub fn resize_bilinear_antialiased(photo: &RgbImage, w: u32, h: u32) -> RgbImage
     // Rows first: every source row the vertical taps read, resampled to width w.
     let (first, last) = (yt.start[0], yt.start[h as usize - 1] + yt.width);
     let mut rows = vec![0f32; (last - first) * w3];
-    let big = sw * (last - first) >= 150_000;
+    // Bands of rows on all threads once there is enough work to share (a 256-px
+    // webcam frame is: serial, its resize was a twentieth of the frame's time).
+    let big = sw * (last - first) >= 32_768;
     let rows_per_chunk = if big { 16 } else { last - first };
     crate::par::for_chunks_mut(&mut rows, rows_per_chunk * w3, |ci, chunk| {
         let mut line = vec![0f32; sw * 3];
