@@ -68,19 +68,14 @@ impl Forest {
             if let Some(words) = words {
                 // Four 16-bit class sums in each of two words per pixel: even
                 // classes in one, odd in the other (no carries: see MAX_WORD_TREES).
-                const SPREAD: u64 = 0x00ff_00ff_00ff_00ff;
-                let mut acc = vec![[0u64; 2]; m];
+                let mut acc = [vec![0u64; m], vec![0u64; m]];
                 for (t, words) in trees.iter().zip(words) {
                     walk::walk(t, data, origins, &narrow, max_read, &mut leaf_ids);
-                    for (a, &node) in acc.iter_mut().zip(&leaf_ids) {
-                        let d = words[node as usize];
-                        a[0] += d & SPREAD;
-                        a[1] += d >> 8 & SPREAD;
-                    }
+                    walk::add_leaf_words(words, &leaf_ids, &mut acc);
                 }
-                for (o, a) in chunk.chunks_exact_mut(k).zip(&acc) {
+                for (i, o) in chunk.chunks_exact_mut(k).enumerate() {
                     for (c, o) in o.iter_mut().enumerate() {
-                        *o = (a[c & 1] >> (16 * (c / 2)) & 0xffff) as f32 * scale;
+                        *o = (acc[c & 1][i] >> (16 * (c / 2)) & 0xffff) as f32 * scale;
                     }
                 }
                 return;

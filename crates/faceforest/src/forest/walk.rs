@@ -80,6 +80,37 @@ pub(crate) fn walk(
     scalar(nodes, data, origins, leaves);
 }
 
+/// Adds each pixel's leaf distribution (`words[leaf]`, eight class bytes) to its
+/// sums: even classes' bytes spread into the four 16-bit lanes of `acc[0]`, odd
+/// classes' into `acc[1]`. With AVX-512, eight pixels a step: one gather and four
+/// whole-vector adds instead of eight dependent scalar rounds.
+pub(crate) fn add_leaf_words(words: &[u64], leaves: &[u32], acc: &mut [Vec<u64>; 2]) {
+    let n = leaves.len();
+    assert!(acc[0].len() == n && acc[1].len() == n, "one sum per leaf");
+    #[cfg(target_arch = "x86_64")]
+    if simd_active() {
+        assert!(
+            leaves.iter().all(|&l| (l as usize) < words.len()) && words.len() <= i32::MAX as usize,
+            "leaves index the words"
+        );
+        // SAFETY: the CPU has AVX-512F; every leaf indexes `words` (checked above).
+        unsafe { avx512::add_leaf_words(words, leaves, acc) };
+        return;
+    }
+    add_words_from(0, words, leaves, acc);
+}
+
+/// [`add_leaf_words`] one pixel at a time, from pixel `from`.
+fn add_words_from(from: usize, words: &[u64], leaves: &[u32], acc: &mut [Vec<u64>; 2]) {
+    const SPREAD: u64 = 0x00ff_00ff_00ff_00ff;
+    let [even, odd] = acc;
+    for ((e, o), &leaf) in even.iter_mut().zip(odd.iter_mut()).zip(leaves).skip(from) {
+        let d = words[leaf as usize];
+        *e += d & SPREAD;
+        *o += d >> 8 & SPREAD;
+    }
+}
+
 /// The origins as the SIMD walk takes them, when it can run on `data`; else empty.
 pub(crate) fn narrow_origins(origins: &[usize], data: &[u8]) -> Vec<u32> {
     if simd_active() && data.len() <= i32::MAX as usize {
@@ -155,6 +186,41 @@ pub(crate) fn scalar(nodes: &[u64], data: &[u8], origins: &[usize], leaves: &mut
 mod avx512 {
     use super::STEPS;
     use std::arch::x86_64::*;
+
+    /// [`super::add_leaf_words`], eight pixels a step.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F; every leaf indexes `words`, whose length fits an `i32`.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn add_leaf_words(words: &[u64], leaves: &[u32], acc: &mut [Vec<u64>; 2]) {
+        let n = leaves.len();
+        let spread = _mm512_set1_epi64(0x00ff_00ff_00ff_00ff);
+        let base = words.as_ptr() as *const i64;
+        let [even, odd] = acc;
+        let mut i = 0;
+        while i + 8 <= n {
+            // SAFETY: 8 leaves and sums from i; the leaves index `words`.
+            let ids = _mm256_loadu_si256(leaves.as_ptr().add(i) as *const __m256i);
+            let d = _mm512_i32gather_epi64::<8>(ids, base);
+            let (e, o) = (
+                even.as_mut_ptr().add(i) as *mut __m512i,
+                odd.as_mut_ptr().add(i) as *mut __m512i,
+            );
+            _mm512_storeu_si512(
+                e,
+                _mm512_add_epi64(_mm512_loadu_si512(e), _mm512_and_si512(d, spread)),
+            );
+            _mm512_storeu_si512(
+                o,
+                _mm512_add_epi64(
+                    _mm512_loadu_si512(o),
+                    _mm512_and_si512(_mm512_srli_epi64::<8>(d), spread),
+                ),
+            );
+            i += 8;
+        }
+        super::add_words_from(i, words, leaves, acc);
+    }
 
     /// Vectors of 16 pixels walked side by side: one vector's gathers wait on the
     /// previous step's, so several independent vectors keep the loads busy. On
@@ -298,6 +364,35 @@ mod tests {
             } else {
                 (w & 0xff_ffff) as usize
             };
+        }
+    }
+
+    #[test]
+    fn leaf_words_add_alike_with_and_without_simd() {
+        let mut rng = 5u64;
+        let mut r = || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            rng
+        };
+        // Bytes up to 255 each, as leaf distributions are.
+        let words: Vec<u64> = (0..1000).map(|_| r()).collect();
+        for n in [0, 1, 7, 8, 9, 64, 1001] {
+            let leaves: Vec<u32> = (0..n).map(|_| (r() % 1000) as u32).collect();
+            let start: Vec<u64> = (0..n).map(|_| r() & 0x7f00_7f00_7f00_7f00).collect();
+            let mut want = [start.clone(), start.clone()];
+            add_words_from(0, &words, &leaves, &mut want);
+            for (j, &l) in leaves.iter().enumerate() {
+                for c in 0..8 {
+                    let lane = |w: u64| w >> (16 * (c / 2)) & 0xffff;
+                    let byte = words[l as usize] >> (8 * c) & 0xff;
+                    assert_eq!(lane(want[c & 1][j]), lane(start[j]) + byte, "class {c}");
+                }
+            }
+            let mut got = [start.clone(), start];
+            add_leaf_words(&words, &leaves, &mut got);
+            assert_eq!(got, want, "{n} leaves");
         }
     }
 
