@@ -20,9 +20,13 @@ pub struct PackedCache(std::sync::OnceLock<Packed>);
 /// What prediction builds once from the stored forest.
 #[derive(Debug)]
 pub(crate) struct Packed {
-    /// Leaf-table index per node (meaningful at leaves only).
+    /// Runs of trees whose nodes, one after the other, number at most
+    /// [`MAX_TREE_NODES`]: a walk takes a whole run at once (see [`WalkGroup`]).
+    pub groups: Vec<std::ops::Range<usize>>,
+    /// Per group, the leaf-table index of every node (meaningful at leaves only),
+    /// trees one after the other.
     pub leaf_of: Vec<Vec<u32>>,
-    /// Per tree and node, a leaf's distribution as the eight bytes of a `u64`
+    /// Per group and node, a leaf's distribution as the eight bytes of a `u64`
     /// (zero elsewhere), for forests of at most eight classes and
     /// [`MAX_WORD_TREES`] trees: prediction then adds all classes at once.
     pub leaf_words: Option<Vec<Vec<u64>>>,
@@ -31,12 +35,23 @@ pub(crate) struct Packed {
     walks: std::sync::Mutex<Vec<(Vec<isize>, Arc<WalkNodes>)>>,
 }
 
-/// One `u64` per node and tree, as [`Forest::walk_nodes`] describes.
-pub(crate) type WalkNodes = Vec<Vec<u64>>;
+/// The nodes of a run of trees as [`Forest::walk_nodes`] describes, one tree
+/// after the other with children indexed across the run, and where each tree
+/// starts: a walk goes through every tree for a block of pixels without
+/// draining its lanes at each tree's end.
+#[derive(Debug)]
+pub(crate) struct WalkGroup {
+    pub nodes: Vec<u64>,
+    pub roots: Vec<u32>,
+}
+
+/// One [`WalkGroup`] per run of trees.
+pub(crate) type WalkNodes = Vec<WalkGroup>;
 
 impl Clone for Packed {
     fn clone(&self) -> Packed {
         Packed {
+            groups: self.groups.clone(),
             leaf_of: self.leaf_of.clone(),
             leaf_words: self.leaf_words.clone(),
             luts: self.luts.clone(),
@@ -50,7 +65,8 @@ pub(crate) const MAX_WORD_TREES: usize = 257;
 
 /// Data layouts whose walk nodes are kept: a frame uses one per stage.
 const KEPT_LAYOUTS: usize = 4;
-/// Walk nodes hold the right child in 24 bits and the offset in 31 (signed).
+/// Walk nodes hold the right child in 24 bits (counted across a run of trees, see
+/// [`Packed::groups`]) and the offset in 31 (signed).
 const MAX_TREE_NODES: usize = 1 << 24;
 const MAX_OFFSET: isize = 1 << 30;
 
@@ -162,35 +178,61 @@ impl Forest {
     }
 
     fn pack(&self) -> Packed {
-        let leaf_of: Vec<Vec<u32>> = self
-            .trees
+        // Runs of trees within the walk's 24-bit node indices.
+        let mut groups: Vec<std::ops::Range<usize>> = vec![];
+        let mut total = 0;
+        for (i, t) in self.trees.iter().enumerate() {
+            let n = t.feature.len();
+            match groups.last_mut() {
+                Some(g) if total + n <= MAX_TREE_NODES => {
+                    g.end = i + 1;
+                    total += n;
+                }
+                _ => {
+                    groups.push(i..i + 1);
+                    total = n;
+                }
+            }
+        }
+        let leaf_of: Vec<Vec<u32>> = groups
             .iter()
-            .map(|t| {
-                let leaf = |i: usize| if t.feature[i] == LEAF { t.next[i] } else { 0 };
-                (0..t.feature.len()).map(leaf).collect()
+            .map(|g| {
+                self.trees[g.clone()]
+                    .iter()
+                    .flat_map(|t| {
+                        let leaf = |i: usize| if t.feature[i] == LEAF { t.next[i] } else { 0 };
+                        (0..t.feature.len()).map(leaf)
+                    })
+                    .collect()
             })
             .collect();
         let k = self.n_classes as usize;
         let leaf_words = (k <= 8 && self.trees.len() <= MAX_WORD_TREES).then(|| {
-            self.trees
+            groups
                 .iter()
                 .zip(&leaf_of)
-                .map(|(t, ids)| {
-                    let word = |(i, &id): (usize, &u32)| {
-                        let d = &self.leaves[id as usize * k..(id as usize + 1) * k];
-                        let mut b = [0u8; 8];
-                        b[..k].copy_from_slice(d);
-                        if t.feature[i] == LEAF {
-                            u64::from_le_bytes(b)
-                        } else {
-                            0
-                        }
-                    };
-                    ids.iter().enumerate().map(word).collect()
+                .map(|(g, ids)| {
+                    let is_leaf = self.trees[g.clone()]
+                        .iter()
+                        .flat_map(|t| t.feature.iter().map(|&f| f == LEAF));
+                    ids.iter()
+                        .zip(is_leaf)
+                        .map(|(&id, leaf)| {
+                            let d = &self.leaves[id as usize * k..(id as usize + 1) * k];
+                            let mut b = [0u8; 8];
+                            b[..k].copy_from_slice(d);
+                            if leaf {
+                                u64::from_le_bytes(b)
+                            } else {
+                                0
+                            }
+                        })
+                        .collect()
                 })
                 .collect()
         });
         Packed {
+            groups,
             leaf_of,
             leaf_words,
             walks: Default::default(),
@@ -222,22 +264,37 @@ impl Forest {
             offsets.iter().all(|o| o.abs() < MAX_OFFSET),
             "feature offsets beyond ±1 GiB"
         );
-        let node = |t: &CompactTree, i: usize| {
+        // Node i of a tree starting at `base` of its group.
+        let node = |t: &CompactTree, base: u64, i: usize| {
             if t.feature[i] == LEAF {
-                i as u64
+                base + i as u64
             } else {
                 let off = offsets[t.feature[i] as usize] as i32 as u32 as u64;
                 let (right, limit) = match t.threshold[i] {
                     255 => (i as u64 + 1, 255),
                     th => (t.next[i] as u64, th as u64 + 1),
                 };
-                right | limit << 24 | off << 32
+                (base + right) | limit << 24 | off << 32
             }
         };
         let nodes: Arc<WalkNodes> = Arc::new(
-            self.trees
+            packed
+                .groups
                 .iter()
-                .map(|t| (0..t.feature.len()).map(|i| node(t, i)).collect())
+                .map(|g| {
+                    let mut group = WalkGroup {
+                        nodes: vec![],
+                        roots: vec![],
+                    };
+                    for t in &self.trees[g.clone()] {
+                        let base = group.nodes.len();
+                        group.roots.push(base as u32);
+                        group
+                            .nodes
+                            .extend((0..t.feature.len()).map(|i| node(t, base as u64, i)));
+                    }
+                    group
+                })
                 .collect(),
         );
         if walks.len() == KEPT_LAYOUTS {

@@ -50,19 +50,28 @@ fn cpu_has_simd() -> bool {
 /// whole 32-bit words.
 pub const SIMD_SLACK: usize = 3;
 
-/// Leaf (node index) of every origin, with the fastest walk the data allows.
+/// Leaf (node index) of every origin in every tree, with the fastest walk the
+/// data allows: `leaves[t * n + i]` for the tree at `roots[t]` and origin `i`.
+/// One call walks all the trees, so the lanes drain once, not once per tree.
 /// `max_read` is the largest byte index any node can address from these origins;
 /// the caller has checked it and the smallest lie inside `data`. `narrow` holds
 /// the same origins as `u32` for the SIMD walk (see [`narrow_origins`]), or is
 /// empty.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn walk(
     nodes: &[u64],
+    roots: &[u32],
     data: &[u8],
     origins: &[usize],
     narrow: &[u32],
     max_read: usize,
     leaves: &mut [u32],
 ) {
+    assert_eq!(
+        leaves.len(),
+        roots.len() * origins.len(),
+        "a leaf per tree and origin"
+    );
     #[cfg(target_arch = "x86_64")]
     if simd_active()
         && narrow.len() == origins.len()
@@ -71,13 +80,13 @@ pub(crate) fn walk(
     {
         // SAFETY: the CPU has AVX-512F (checked above); every read lies inside
         // `data` with the slack its 32-bit gathers need (checked above, and by the
-        // caller for the smallest read); node indices stay inside the tree
-        // (`validate` before the nodes were built).
-        unsafe { avx512::walk(nodes, data, narrow, leaves) };
+        // caller for the smallest read); node indices, roots included, stay inside
+        // `nodes` (`validate` before the nodes were built).
+        unsafe { avx512::walk(nodes, roots, data, narrow, leaves) };
         return;
     }
     let _ = (narrow, max_read);
-    scalar(nodes, data, origins, leaves);
+    scalar(nodes, roots, data, origins, leaves);
 }
 
 /// Adds each pixel's leaf distribution (`words[leaf]`, eight class bytes) to its
@@ -122,13 +131,20 @@ pub(crate) fn narrow_origins(origins: &[usize], data: &[u8]) -> Vec<u32> {
 
 /// Several pixels in lock-step so that their loads overlap instead of waiting on
 /// each other's cache misses; a lane that has reached a leaf records it and takes
-/// the next pixel.
-pub(crate) fn scalar(nodes: &[u64], data: &[u8], origins: &[usize], leaves: &mut [u32]) {
+/// the next pixel (of the same tree, or the first of the next).
+pub(crate) fn scalar(
+    nodes: &[u64],
+    roots: &[u32],
+    data: &[u8],
+    origins: &[usize],
+    leaves: &mut [u32],
+) {
     // 8 lanes × 4 steps was the fastest of 8×2, 8×4, 12×4 and 16×2 in wasm and of
     // 8×4, 12×2, 12×4, 16×4 natively.
     const LANES: usize = 8;
     let n = origins.len();
-    if n == 0 {
+    let jobs = n * roots.len();
+    if jobs == 0 {
         return;
     }
     // Idle lanes park on the last node, which in pre-order is always a leaf (and
@@ -137,14 +153,15 @@ pub(crate) fn scalar(nodes: &[u64], data: &[u8], origins: &[usize], leaves: &mut
     let mut slot = [usize::MAX; LANES];
     let mut origin = [origins[0] as isize; LANES];
     let mut pos = [park; LANES];
+    // Job j: tree j / n, origin j % n.
+    let take = |j: usize| (j, origins[j % n] as isize, roots[j / n]);
     let mut next = 0;
-    for l in 0..LANES.min(n) {
-        slot[l] = l;
-        origin[l] = origins[l] as isize;
-        pos[l] = 0;
+    let mut live = 0;
+    for l in 0..LANES.min(jobs) {
+        (slot[l], origin[l], pos[l]) = take(next);
         next += 1;
+        live += 1;
     }
-    let mut live = LANES.min(n);
     while live != 0 {
         for _ in 0..STEPS {
             for l in 0..LANES {
@@ -167,10 +184,8 @@ pub(crate) fn scalar(nodes: &[u64], data: &[u8], origins: &[usize], leaves: &mut
             let node = unsafe { *nodes.get_unchecked(pos[l] as usize) };
             if node as u32 >> 24 == 0 && slot[l] != usize::MAX {
                 leaves[slot[l]] = pos[l];
-                if next < n {
-                    slot[l] = next;
-                    origin[l] = origins[next] as isize;
-                    pos[l] = 0;
+                if next < jobs {
+                    (slot[l], origin[l], pos[l]) = take(next);
                     next += 1;
                 } else {
                     slot[l] = usize::MAX;
@@ -239,8 +254,15 @@ mod avx512 {
     /// lies in `0..data.len() - 3` and `data.len()` fits an `i32`; node indices
     /// stay inside `nodes`.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn walk(nodes: &[u64], data: &[u8], origins: &[u32], leaves: &mut [u32]) {
+    pub unsafe fn walk(
+        nodes: &[u64],
+        roots: &[u32],
+        data: &[u8],
+        origins: &[u32],
+        leaves: &mut [u32],
+    ) {
         let n = origins.len();
+        let jobs = n * roots.len();
         let park = _mm512_set1_epi32(nodes.len() as i32 - 1);
         let whole = nodes.as_ptr() as *const i64;
         let low = nodes.as_ptr() as *const i32;
@@ -253,7 +275,8 @@ mod avx512 {
         // Every lane starts parked and done: the first check hands out pixels.
         let (mut pos, mut org, mut slot) = ([park; GROUPS], [zero; GROUPS], [zero; GROUPS]);
         let mut active = [0u16; GROUPS];
-        let mut next = 0;
+        // The next job: tree `tree`, origin `pix`; `next` counts them.
+        let (mut next, mut tree, mut pix) = (0, 0, 0);
         let mut first = true;
         while first || active.iter().any(|&a| a != 0) {
             if !first {
@@ -278,40 +301,56 @@ mod avx512 {
                 }
             }
             for g in 0..GROUPS {
+                // Lanes whose pixel reached a leaf, and idle lanes: all may take a
+                // job.
                 let done = if first {
-                    !0
+                    0
                 } else {
                     let word = _mm512_i32gather_epi32::<8>(pos[g], low);
                     _mm512_cmpeq_epi32_mask(_mm512_srli_epi32::<24>(word), zero) & active[g]
                 };
-                if done == 0 {
+                let free = done | !active[g];
+                if free == 0 || (done == 0 && next == jobs) {
                     continue;
                 }
-                // Leaves of the finished lanes go to their pixels' slots.
+                // Leaves of the finished lanes go to their jobs' slots.
                 _mm512_mask_i32scatter_epi32::<4>(
                     leaves.as_mut_ptr() as *mut i32,
-                    done & active[g],
+                    done,
                     slot[g],
                     pos[g],
                 );
-                // The next pixels, in order, into as many finished lanes as remain.
-                let mut refill = done;
-                let left = n - next;
+                // The next jobs, in order, into as many free lanes as the current
+                // tree has pixels left (the next group goes on with the next tree).
+                let mut refill = free;
+                let left = (n - pix).min(jobs - next);
                 while refill.count_ones() as usize > left {
                     refill &= !(1 << (15 - refill.leading_zeros()));
                 }
-                org[g] = _mm512_mask_expandloadu_epi32(
-                    org[g],
-                    refill,
-                    origins.as_ptr().add(next) as *const i32,
-                );
-                let ids = _mm512_add_epi32(iota, _mm512_set1_epi32(next as i32));
-                slot[g] = _mm512_mask_expand_epi32(slot[g], refill, ids);
-                pos[g] = _mm512_mask_mov_epi32(pos[g], refill, zero);
-                next += refill.count_ones() as usize;
-                let retired = done & !refill;
-                pos[g] = _mm512_mask_mov_epi32(pos[g], retired, park);
-                active[g] = (active[g] | refill) & !retired;
+                let taken = refill.count_ones() as usize;
+                if taken > 0 {
+                    org[g] = _mm512_mask_expandloadu_epi32(
+                        org[g],
+                        refill,
+                        origins.as_ptr().add(pix) as *const i32,
+                    );
+                    let ids = _mm512_add_epi32(iota, _mm512_set1_epi32(next as i32));
+                    slot[g] = _mm512_mask_expand_epi32(slot[g], refill, ids);
+                    pos[g] = _mm512_mask_mov_epi32(
+                        pos[g],
+                        refill,
+                        _mm512_set1_epi32(roots[tree] as i32),
+                    );
+                    next += taken;
+                    pix += taken;
+                    if pix == n {
+                        pix = 0;
+                        tree += 1;
+                    }
+                }
+                let idle = free & !refill;
+                pos[g] = _mm512_mask_mov_epi32(pos[g], idle, park);
+                active[g] = (active[g] | refill) & !idle;
             }
             first = false;
         }
@@ -350,8 +389,8 @@ mod tests {
         nodes[i] = right as u64 | (limit as u64) << 24 | (feature as u64) << 32;
     }
 
-    fn reference(nodes: &[u64], data: &[u8], origin: usize) -> u32 {
-        let mut p = 0usize;
+    fn reference(nodes: &[u64], root: u32, data: &[u8], origin: usize) -> u32 {
+        let mut p = root as usize;
         loop {
             let w = nodes[p];
             let limit = w as u32 >> 24;
@@ -404,34 +443,42 @@ mod tests {
             .into_iter()
             .enumerate()
         {
+            // One to four trees one after the other, as a walk group holds them.
             let mut nodes = vec![];
-            random_tree(&mut rng, 3 + trial as u32 * 2, f, &mut nodes);
+            let mut roots = vec![];
+            for t in 0..trial % 4 + 1 {
+                roots.push(nodes.len() as u32);
+                random_tree(&mut rng, 3 + (trial + t) as u32 * 2 % 20, f, &mut nodes);
+            }
             let data: Vec<u8> = (0..n * f + 8)
                 .map(|i| ((i as u64 * 2654435761) >> 7) as u8)
                 .collect();
             // Every other row, backwards: origins need not be sorted.
             let origins: Vec<usize> = (0..n).rev().map(|i| i * f).collect();
-            let want: Vec<u32> = origins
+            let want: Vec<u32> = roots
                 .iter()
-                .map(|&o| reference(&nodes, &data, o))
+                .flat_map(|&r| origins.iter().map(move |&o| (r, o)))
+                .map(|(r, o)| reference(&nodes, r, &data, o))
                 .collect();
-            let mut got = vec![u32::MAX; n];
-            scalar(&nodes, &data, &origins, &mut got);
-            assert_eq!(got, want, "scalar walk, {n} origins");
+            let jobs = want.len();
+            let mut got = vec![u32::MAX; jobs];
+            scalar(&nodes, &roots, &data, &origins, &mut got);
+            assert_eq!(got, want, "scalar walk, {n} origins, {} trees", roots.len());
             let max_read = n.saturating_sub(1) * f + f - 1;
-            let mut got = vec![u32::MAX; n];
+            let mut got = vec![u32::MAX; jobs];
             let narrow = narrow_origins(&origins, &data);
-            walk(&nodes, &data, &origins, &narrow, max_read, &mut got);
+            walk(&nodes, &roots, &data, &origins, &narrow, max_read, &mut got);
             assert_eq!(
                 got,
                 want,
-                "dispatched walk ({}), {n} origins",
-                simd_active()
+                "dispatched walk ({}), {n} origins, {} trees",
+                simd_active(),
+                roots.len()
             );
             // Without room for whole-word reads at the end, the scalar walk runs.
             let tight = &data[..n * f];
-            let mut got = vec![u32::MAX; n];
-            walk(&nodes, tight, &origins, &narrow, max_read, &mut got);
+            let mut got = vec![u32::MAX; jobs];
+            walk(&nodes, &roots, tight, &origins, &narrow, max_read, &mut got);
             assert_eq!(got, want, "walk without slack, {n} origins");
         }
     }
