@@ -18,6 +18,11 @@ use ndarray::ArrayView2;
 fn block_len(n: usize) -> usize {
     (n / (8 * par::threads())).clamp(256, 16384)
 }
+thread_local! {
+    /// Each thread's leaf buffer for [`Forest::predict_at`]'s walks.
+    static LEAF_IDS: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// Rows per block when quantising (about 16 KB of bytes for 140 features).
 const QBLOCK: usize = 128;
 
@@ -66,7 +71,10 @@ impl Forest {
             let max_read = (*origins.iter().max().unwrap() as isize + hi) as usize;
             let narrow = walk::narrow_origins(origins, data);
             let most = groups.iter().map(|g| g.roots.len()).max().unwrap_or(0);
-            let mut leaf_ids = vec![0u32; m * most];
+            // The walk writes every entry; a thread's buffer is kept from block to
+            // block rather than allocated and zeroed each time (a megabyte a stage).
+            let mut leaf_ids = LEAF_IDS.with(|b| b.take());
+            leaf_ids.resize(m * most, 0);
             if let Some(words) = &packed.leaf_words {
                 // Four 16-bit class sums in each of two words per pixel: even
                 // classes in one, odd in the other (no carries: see MAX_WORD_TREES).
@@ -78,11 +86,15 @@ impl Forest {
                         walk::add_leaf_words(words, tree, &mut acc);
                     }
                 }
-                for (i, o) in chunk.chunks_exact_mut(k).enumerate() {
-                    for (c, o) in o.iter_mut().enumerate() {
-                        *o = (acc[c & 1][i] >> (16 * (c / 2)) & 0xffff) as f32 * scale;
+                for ((o, &even), &odd) in chunk.chunks_exact_mut(k).zip(&acc[0]).zip(&acc[1]) {
+                    // Class c's sum: lane c / 2 of the even or odd word.
+                    let (e, d) = (even, odd);
+                    let sums = [e, d, e >> 16, d >> 16, e >> 32, d >> 32, e >> 48, d >> 48];
+                    for (o, &sum) in o.iter_mut().zip(&sums) {
+                        *o = sum as u16 as f32 * scale;
                     }
                 }
+                LEAF_IDS.with(|b| b.set(leaf_ids));
                 return;
             }
             let mut acc = vec![0u32; m * k];
@@ -103,6 +115,7 @@ impl Forest {
             for (o, a) in chunk.iter_mut().zip(&acc) {
                 *o = *a as f32 * scale;
             }
+            LEAF_IDS.with(|b| b.set(leaf_ids));
         });
         out
     }
