@@ -199,7 +199,6 @@ pub(crate) fn scalar(
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::STEPS;
     use std::arch::x86_64::*;
 
     /// [`super::add_leaf_words`], eight pixels a step.
@@ -238,10 +237,13 @@ mod avx512 {
     }
 
     /// Vectors of 16 pixels walked side by side: one vector's gathers wait on the
-    /// previous step's, so several independent vectors keep the loads busy. On
-    /// the shipped model 8 and 4 were alike (2 lost 15%); 8 suits big forests,
-    /// whose nodes miss the cache more.
-    const GROUPS: usize = 8;
+    /// previous step's, so several independent vectors keep the loads busy; and
+    /// steps between checks for leaves (each check is a gather). With one walk
+    /// through all trees, 6 × 6 beat 8 × 4 by 4–9% on the shipped model's frame
+    /// (in-process A/B, three runs; 6 × 4 +1–6%, 4 × 4 and 8 × 3 no better), and
+    /// 8 vectors and 16 registers of state leave the compiler none to spare.
+    const GROUPS: usize = 6;
+    const STEPS: usize = 6;
 
     /// [`super::scalar`] with vectors of sixteen pixels: nodes and data bytes are
     /// gathered, the comparison and the choice of child are one instruction each,
