@@ -499,14 +499,20 @@ mod tests {
         }
     }
 
+    /// Uniform noise cubed onto -1..6: quantile edges that bunch up near 0.
+    fn cubed_noise(seed: u64, n: usize) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ((state >> 33) as f32 / (1u64 << 31) as f32).powi(3) * 7.0 - 1.0
+            })
+            .collect()
+    }
+
     #[test]
     fn lookup_table_bins_exactly_as_the_binary_search() {
-        let mut state = 1u64;
-        let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-            ((state >> 33) as f32 / (1u64 << 31) as f32).powi(3) * 7.0 - 1.0
-        };
-        let data: Vec<f32> = (0..20_000).map(|_| next()).collect();
+        let data = cubed_noise(1, 20_000);
         let planes = Array2::from_shape_vec((1, data.len()), data.clone()).unwrap();
         let bins = Bins::fit(planes.view(), 100_000);
         let lut = BinLut::new(&bins.edges[0]);
@@ -616,12 +622,7 @@ mod tests {
             eprintln!("no AVX-512 here: only the portable paths run");
             return;
         }
-        let mut state = 7u64;
-        let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-            ((state >> 33) as f32 / (1u64 << 31) as f32).powi(3) * 7.0 - 1.0
-        };
-        let data: Vec<f32> = (0..20_000).map(|_| next()).collect();
+        let data = cubed_noise(7, 20_000);
         let planes = Array2::from_shape_vec((1, data.len()), data.clone()).unwrap();
         let edges = Bins::fit(planes.view(), 100_000).edges.remove(0);
         let unit = Bins::unit_interval();

@@ -23,16 +23,23 @@ pub(crate) struct Packed {
     /// Runs of trees whose nodes, one after the other, number at most
     /// [`MAX_TREE_NODES`]: a walk takes a whole run at once (see [`WalkGroup`]).
     pub groups: Vec<std::ops::Range<usize>>,
-    /// Per group, the leaf-table index of every node (meaningful at leaves only),
-    /// trees one after the other.
-    pub leaf_of: Vec<Vec<u32>>,
-    /// Per group and node, a leaf's distribution as the eight bytes of a `u64`
-    /// (zero elsewhere), for forests of at most eight classes and
-    /// [`MAX_WORD_TREES`] trees: prediction then adds all classes at once.
-    pub leaf_words: Option<Vec<Vec<u64>>>,
+    /// What a walk's leaves (node indices) are looked up in.
+    pub leaves: LeafLookup,
     pub luts: Vec<crate::forest::binning::BinLut>,
     /// Walk nodes for the data layouts seen so far (see [`Forest::walk_nodes`]).
     walks: std::sync::Mutex<Vec<(Vec<isize>, Arc<WalkNodes>)>>,
+}
+
+/// Per group of trees, one entry per node (trees one after the other), meaningful
+/// at leaves only.
+#[derive(Clone, Debug)]
+pub(crate) enum LeafLookup {
+    /// The leaf's distribution as the eight bytes of a `u64`, for forests of at
+    /// most eight classes and [`MAX_WORD_TREES`] trees: prediction then adds all
+    /// classes at once.
+    Words(Vec<Vec<u64>>),
+    /// The leaf-table index, for all other forests.
+    Table(Vec<Vec<u32>>),
 }
 
 /// The nodes of a run of trees as [`Forest::walk_nodes`] describes, one tree
@@ -52,8 +59,7 @@ impl Clone for Packed {
     fn clone(&self) -> Packed {
         Packed {
             groups: self.groups.clone(),
-            leaf_of: self.leaf_of.clone(),
-            leaf_words: self.leaf_words.clone(),
+            leaves: self.leaves.clone(),
             luts: self.luts.clone(),
             walks: Default::default(),
         }
@@ -207,8 +213,8 @@ impl Forest {
             })
             .collect();
         let k = self.n_classes as usize;
-        let leaf_words = (k <= 8 && self.trees.len() <= MAX_WORD_TREES).then(|| {
-            groups
+        let leaves = if k <= 8 && self.trees.len() <= MAX_WORD_TREES {
+            let words = groups
                 .iter()
                 .zip(&leaf_of)
                 .map(|(g, ids)| {
@@ -229,12 +235,14 @@ impl Forest {
                         })
                         .collect()
                 })
-                .collect()
-        });
+                .collect();
+            LeafLookup::Words(words)
+        } else {
+            LeafLookup::Table(leaf_of)
+        };
         Packed {
             groups,
-            leaf_of,
-            leaf_words,
+            leaves,
             walks: Default::default(),
             luts: self
                 .bins

@@ -3,7 +3,7 @@
 //! one walk for all trees, so the walk's lanes drain once per block, not once per
 //! tree: 15% off the shipped model's frame); blocks run in parallel.
 
-use crate::forest::layout::Forest;
+use crate::forest::layout::{Forest, LeafLookup};
 use crate::forest::walk;
 use crate::par;
 use ndarray::ArrayView2;
@@ -75,45 +75,48 @@ impl Forest {
             // block rather than allocated and zeroed each time (a megabyte a stage).
             let mut leaf_ids = LEAF_IDS.with(|b| b.take());
             leaf_ids.resize(m * most, 0);
-            if let Some(words) = &packed.leaf_words {
-                // Four 16-bit class sums in each of two words per pixel: even
-                // classes in one, odd in the other (no carries: see MAX_WORD_TREES).
-                let mut acc = [vec![0u64; m], vec![0u64; m]];
-                for (g, words) in groups.iter().zip(words) {
-                    let ids = &mut leaf_ids[..m * g.roots.len()];
-                    walk::walk(&g.nodes, &g.roots, data, origins, &narrow, max_read, ids);
-                    for tree in ids.chunks_exact(m) {
-                        walk::add_leaf_words(words, tree, &mut acc);
+            match &packed.leaves {
+                LeafLookup::Words(words) => {
+                    // Four 16-bit class sums in each of two words per pixel: even
+                    // classes in one, odd in the other (no carries: see
+                    // MAX_WORD_TREES).
+                    let mut acc = [vec![0u64; m], vec![0u64; m]];
+                    for (g, words) in groups.iter().zip(words) {
+                        let ids = &mut leaf_ids[..m * g.roots.len()];
+                        walk::walk(&g.nodes, &g.roots, data, origins, &narrow, max_read, ids);
+                        for tree in ids.chunks_exact(m) {
+                            walk::add_leaf_words(words, tree, &mut acc);
+                        }
                     }
-                }
-                for ((o, &even), &odd) in chunk.chunks_exact_mut(k).zip(&acc[0]).zip(&acc[1]) {
-                    // Class c's sum: lane c / 2 of the even or odd word.
-                    let (e, d) = (even, odd);
-                    let sums = [e, d, e >> 16, d >> 16, e >> 32, d >> 32, e >> 48, d >> 48];
-                    for (o, &sum) in o.iter_mut().zip(&sums) {
-                        *o = sum as u16 as f32 * scale;
-                    }
-                }
-                LEAF_IDS.with(|b| b.set(leaf_ids));
-                return;
-            }
-            let mut acc = vec![0u32; m * k];
-            for (g, leaf_of) in groups.iter().zip(&packed.leaf_of) {
-                let ids = &mut leaf_ids[..m * g.roots.len()];
-                walk::walk(&g.nodes, &g.roots, data, origins, &narrow, max_read, ids);
-                for tree in ids.chunks_exact(m) {
-                    for (j, &node) in tree.iter().enumerate() {
-                        let id = leaf_of[node as usize] as usize;
-                        let d = &self.leaves[id * k..(id + 1) * k];
-                        let a = &mut acc[j * k..(j + 1) * k];
-                        for c in 0..k {
-                            a[c] += d[c] as u32;
+                    let sums = chunk.chunks_exact_mut(k).zip(&acc[0]).zip(&acc[1]);
+                    for ((o, &e), &d) in sums {
+                        // Class c's sum: lane c / 2 of the even or odd word.
+                        let lanes = [e, d, e >> 16, d >> 16, e >> 32, d >> 32, e >> 48, d >> 48];
+                        for (o, &sum) in o.iter_mut().zip(&lanes) {
+                            *o = sum as u16 as f32 * scale;
                         }
                     }
                 }
-            }
-            for (o, a) in chunk.iter_mut().zip(&acc) {
-                *o = *a as f32 * scale;
+                LeafLookup::Table(table) => {
+                    let mut acc = vec![0u32; m * k];
+                    for (g, leaf_of) in groups.iter().zip(table) {
+                        let ids = &mut leaf_ids[..m * g.roots.len()];
+                        walk::walk(&g.nodes, &g.roots, data, origins, &narrow, max_read, ids);
+                        for tree in ids.chunks_exact(m) {
+                            for (j, &node) in tree.iter().enumerate() {
+                                let id = leaf_of[node as usize] as usize;
+                                let d = &self.leaves[id * k..(id + 1) * k];
+                                let a = &mut acc[j * k..(j + 1) * k];
+                                for c in 0..k {
+                                    a[c] += d[c] as u32;
+                                }
+                            }
+                        }
+                    }
+                    for (o, a) in chunk.iter_mut().zip(&acc) {
+                        *o = *a as f32 * scale;
+                    }
+                }
             }
             LEAF_IDS.with(|b| b.set(leaf_ids));
         });
@@ -289,7 +292,15 @@ mod tests {
             ..forest.clone()
         };
         assert!(many.trees.len() > crate::forest::layout::MAX_WORD_TREES);
-        assert!(many.packed().leaf_words.is_none() && forest.packed().leaf_words.is_some());
+        assert!(
+            matches!(
+                many.packed().leaves,
+                crate::forest::layout::LeafLookup::Table(_)
+            ) && matches!(
+                forest.packed().leaves,
+                crate::forest::layout::LeafLookup::Words(_)
+            )
+        );
         for (a, b) in many.predict_binned(&rows).iter().zip(&want) {
             assert!((a - b).abs() < 1e-6, "{a} vs {b}");
         }

@@ -1,8 +1,9 @@
-//! The tree walk: many pixels through one tree, as fast as the machine allows.
+//! The tree walk: many pixels through a run of trees, as fast as the machine allows.
 //! Nodes come from [`Forest::walk_nodes`](crate::forest::layout::Forest): a `u64`
 //! per node, low word `right child | limit << 24`, high word the feature's byte
 //! offset. Leaves are their own right child with limit 0, so a walk may step past
-//! a leaf and stay on it; walks check for leaves every [`STEPS`] steps.
+//! a leaf and stay on it; walks check for leaves only every few steps ([`STEPS`]
+//! in the portable walk).
 //!
 //! Two walks give identical leaves: a portable one (several scalar lanes in
 //! lock-step) and, on x86-64 CPUs with AVX-512, one that moves 16 pixels a step
@@ -10,7 +11,7 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// Steps between checks for leaves.
+/// Steps between checks for leaves in the portable walk.
 const STEPS: usize = 4;
 
 /// Whether the SIMD walk runs: 0 not yet decided, 1 no, 2 yes.
