@@ -220,3 +220,227 @@ fn bad_photos_are_named_with_the_reason() {
     assert!(dir.join("out/good.labels.png").is_file());
     assert!(!err.contains("panicked"), "{err}");
 }
+
+fn small_model(dir: &Path) -> PathBuf {
+    let model = dir.join("small.ff");
+    std::fs::write(&model, faceforest::synthetic::small_model().to_bytes()).unwrap();
+    model
+}
+
+fn segment(model: &Path, out: &Path, photos: &[&Path], extra: &[&str]) -> (bool, String) {
+    let o = bin()
+        .arg("segment")
+        .arg("-m")
+        .arg(model)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .args(photos)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn jpeg_of(img: &image::RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut out),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
+    out
+}
+
+/// A phone JPEG tagged orientation 6 or 8 gets labels of its upright size.
+#[test]
+fn exif_orientation_gives_upright_labels() {
+    let dir = tmp("exif");
+    let model = small_model(&dir);
+    let jpeg = jpeg_of(&faceforest::synthetic::face(80, 64, 7).photo);
+    for o in [6u16, 8] {
+        let p = dir.join(format!("turned{o}.jpg"));
+        std::fs::write(&p, faceforest::synthetic::with_exif_orientation(&jpeg, o)).unwrap();
+        let (ok, err) = segment(&model, &dir.join("out"), &[&p], &[]);
+        assert!(ok, "{err}");
+        let labels = image::open(dir.join(format!("out/turned{o}.labels.png"))).unwrap();
+        assert_eq!(
+            (labels.width(), labels.height()),
+            (64, 80),
+            "orientation {o}"
+        );
+    }
+}
+
+#[test]
+fn grayscale_photos_are_refused() {
+    let dir = tmp("gray");
+    let model = small_model(&dir);
+    let photo = faceforest::synthetic::face(64, 64, 8).photo;
+    let gray = image::DynamicImage::ImageRgb8(photo).to_luma_alpha8();
+    let p = dir.join("gray.png");
+    gray.save(&p).unwrap();
+    let (ok, err) = segment(&model, &dir.join("out"), &[&p], &[]);
+    assert!(!ok);
+    assert!(err.contains("gray.png: invalid image: the photo is grayscale (black and white); the model was trained on colour photos"), "{err}");
+    assert!(!dir.join("out/gray.labels.png").exists());
+}
+
+#[test]
+fn same_named_photos_are_refused_before_writing() {
+    let dir = tmp("samename");
+    let model = small_model(&dir);
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    std::fs::create_dir_all(dir.join("b")).unwrap();
+    let (a, b) = (dir.join("a/face.png"), dir.join("b/face.png"));
+    write_synthetic_png(&a);
+    write_synthetic_png(&b);
+    let out = dir.join("out");
+    let (ok, err) = segment(&model, &out, &[&a, &b], &[]);
+    assert!(!ok);
+    let want = format!(
+        "error: {} and {} would both write face.labels.png in {}; rename one or segment them in separate runs (nothing was written)",
+        a.display(),
+        b.display(),
+        out.display()
+    );
+    assert_eq!(err.trim_end(), want);
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn numeric_options_are_range_checked() {
+    let dir = tmp("ranges");
+    let model = small_model(&dir);
+    let photo = dir.join("face.png");
+    write_synthetic_png(&photo);
+    for bad in ["NaN", "7", "1.5", "inf"] {
+        let (ok, err) = segment(&model, &dir.join("out"), &[&photo], &["--opacity", bad]);
+        assert!(!ok, "--opacity {bad}");
+        assert!(
+            err.contains(&format!(
+                "invalid value '{bad}' for '--opacity <OPACITY>': {bad} is not within 0–1"
+            )),
+            "{err}"
+        );
+    }
+    assert!(!dir.join("out/face.overlay.png").exists());
+    let (ok, err) = segment(&model, &dir.join("out"), &[&photo], &["--opacity", "0.3"]);
+    assert!(ok, "{err}");
+    // Training, evaluation and grid-search options are refused before any data is read.
+    let cases: [&[&str]; 12] = [
+        &["train", "--trees", "0"],
+        &["train", "--size", "4"],
+        &["train", "--max-samples", "0"],
+        &["train", "--max-samples", "NaN"],
+        &["train", "--part-scale", "200"],
+        &["train", "--skip-confident", "NaN"],
+        &["train", "--class-weight-power", "inf"],
+        &["train", "--context-folds", "1"],
+        &["eval", "m.ff", "--part-scale", "NaN"],
+        &["grid-search", "--folds", "1"],
+        &["grid-search", "--grid-part-scale", "1,NaN"],
+        &["grid-search", "--grid-trees", "10,0"],
+    ];
+    for args in cases {
+        let o = bin().args(args).arg("--fasseg").arg(&dir).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("invalid value"), "{args:?}: {err}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_refused_without_blocking() {
+    let dir = tmp("fifo");
+    let model = small_model(&dir);
+    let fifo = dir.join("pipe.png");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let good = dir.join("good.png");
+    write_synthetic_png(&good);
+    // Were the pipe opened, the run would block forever (no writer); the test would hang.
+    let (ok, err) = segment(&model, &dir.join("out"), &[&fifo, &good], &[]);
+    assert!(!ok);
+    assert!(
+        err.contains(
+            "pipe.png: not a regular file (a folder, named pipe or device); give a photo file"
+        ),
+        "{err}"
+    );
+    assert!(dir.join("out/good.labels.png").is_file());
+    let (ok, err) = segment(&fifo, &dir.join("out"), &[&good], &[]);
+    assert!(!ok);
+    assert!(err.contains("pipe.png: not a regular file"), "{err}");
+}
+
+#[test]
+fn decoder_and_output_errors_are_clear() {
+    let dir = tmp("clear");
+    let model = small_model(&dir);
+    let cut = dir.join("cut.jpg");
+    std::fs::write(
+        &cut,
+        &jpeg_of(&faceforest::synthetic::face(64, 64, 9).photo)[..100],
+    )
+    .unwrap();
+    let (ok, err) = segment(&model, &dir.join("out"), &[&cut], &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("cut.jpg: invalid image: the JPEG file is truncated (it ends before the image data does)"),
+        "{err}"
+    );
+    let file = dir.join("taken");
+    std::fs::write(&file, b"x").unwrap();
+    let good = dir.join("good.png");
+    write_synthetic_png(&good);
+    let (ok, err) = segment(&model, &file, &[&good], &[]);
+    assert!(!ok);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: the output folder {} is an existing file; give a folder with -o",
+            file.display()
+        )
+    );
+}
+
+/// Alpha is composited over white (as on the site): a face hidden under alpha 0 is
+/// not segmented; a fully transparent image is refused.
+#[test]
+fn transparent_photos_follow_the_core_rule() {
+    let dir = tmp("alpha");
+    let model = small_model(&dir);
+    let photo = faceforest::synthetic::face(64, 64, 10).photo;
+    let hidden = image::RgbaImage::from_fn(64, 64, |x, y| {
+        let p = photo.get_pixel(x, y).0;
+        image::Rgba([p[0], p[1], p[2], 0])
+    });
+    let p = dir.join("hidden.png");
+    hidden.save(&p).unwrap();
+    let (ok, err) = segment(&model, &dir.join("out"), &[&p], &[]);
+    assert!(!ok);
+    assert!(err.contains("hidden.png: invalid image: the image is fully transparent (every pixel has alpha 0); there is nothing to segment"), "{err}");
+}
+
+/// An 8000×300 strip is refused with what to do, not labelled whole.
+#[test]
+fn panoramas_are_refused_with_advice() {
+    let dir = tmp("pano");
+    let model = small_model(&dir);
+    let strip = image::RgbImage::from_fn(8000, 300, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, 90])
+    });
+    let p = dir.join("strip.png");
+    strip.save(&p).unwrap();
+    let (ok, err) = segment(&model, &dir.join("out"), &[&p], &[]);
+    assert!(!ok);
+    assert!(err.contains("strip.png: invalid image: the photo is 8000×300 (26.7:1); segmented whole, a face in it would be shrunk to a few pixels — crop it around the face to at most 4:1"), "{err}");
+}

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     /// Worker threads (default: all cores).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_parser = usize_in(1, 1024))]
     pub threads: Option<usize>,
     #[command(subcommand)]
     pub command: Command,
@@ -84,7 +84,7 @@ pub enum Colour {
 #[derive(Args, Clone)]
 pub struct ModelArgs {
     /// Side of the square photos are resized and padded to.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(16..=1024))]
     pub size: u32,
     /// Colour channels (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "rgb")]
@@ -93,34 +93,34 @@ pub struct ModelArgs {
     #[arg(long)]
     pub no_location: bool,
     /// HOG cell sizes in pixels (comma-separated; 0 for no HOG).
-    #[arg(long, value_delimiter = ',', default_value = "10")]
+    #[arg(long, value_delimiter = ',', default_value = "10", value_parser = clap::value_parser!(u32).range(0..=256))]
     pub hog_cell: Vec<u32>,
-    #[arg(long, default_value_t = 9)]
+    #[arg(long, default_value_t = 9, value_parser = clap::value_parser!(u32).range(1..=36))]
     pub hog_orientations: u32,
     /// HOG from the strongest of the R, G, B gradients (scikit-image on colour) rather than luma.
     #[arg(long)]
     pub hog_colour: bool,
     /// Window sizes for local colour mean / texture features (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=255))]
     pub context: Vec<u32>,
-    #[arg(long, default_value_t = 55)]
+    #[arg(long, default_value_t = 55, value_parser = usize_in(1, 10_000))]
     pub trees: usize,
     /// Maximum depth (default: none).
-    #[arg(long)]
+    #[arg(long, value_parser = usize_in(1, 256))]
     pub max_depth: Option<usize>,
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = usize_in(1, 1_000_000))]
     pub min_samples_leaf: usize,
     /// Candidate features per split (default: floor(sqrt(features))).
-    #[arg(long)]
+    #[arg(long, value_parser = usize_in(1, 100_000))]
     pub max_features: Option<usize>,
     /// Leaf budget per tree (grows best-first).
-    #[arg(long)]
+    #[arg(long, value_parser = usize_in(2, 100_000_000))]
     pub max_leaves: Option<usize>,
     /// Bootstrap size as a fraction of the training pixels.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = fraction)]
     pub max_samples: f64,
     /// Class weights (n/(k*n_c))^power; 0 = unweighted, 1 = balanced.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = power)]
     pub class_weight_power: f32,
     /// Report the out-of-bag accuracy.
     #[arg(long)]
@@ -128,21 +128,21 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Refuse a model file larger than this many bytes.
-    #[arg(long)]
+    #[arg(long, value_parser = usize_in(1, usize::MAX))]
     pub size_budget: Option<usize>,
     /// Auto-context stages after the first forest.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = usize_in(0, 8))]
     pub context_stages: usize,
     /// Folds for the out-of-fold probabilities context stages learn from.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = usize_in(2, 100))]
     pub context_folds: usize,
     /// Pixels whose stage-1 top probability reaches this keep it and skip the
     /// context stage (above 1: none skip). Chosen by grid-search --grid-skip-confident.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = 0.95, value_parser = threshold)]
     pub skip_confident: f32,
     /// Augmented copies per training photo: shifted ±10%, scaled 0.8–1.2, rotated
     /// ±10°, colour-jittered, every other one mirrored (eye labels swapped).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = usize_in(0, 100))]
     pub augment: usize,
     /// Keep only the largest blob of each face part (eyes, nose, mouth); the
     /// others go to their next most likely class. Chosen by grid-search
@@ -151,12 +151,12 @@ pub struct ModelArgs {
     pub largest_parts: bool,
     /// Box-average the class probabilities over (2r+1)² pixels before labelling
     /// (0: none). Chosen by grid-search --grid-smooth.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=32))]
     pub smooth: u8,
     /// Factor on the face parts' probabilities before labelling (below 1: fewer
     /// pixels go to eyes, nose and mouth; 1: none). Chosen by grid-search
     /// --grid-part-scale.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = scale)]
     pub part_scale: f32,
 }
 
@@ -253,16 +253,16 @@ pub struct EvalArgs {
     #[arg(long)]
     pub plots: Option<PathBuf>,
     /// Override the model's context-stage skip threshold (to see the trade-off).
-    #[arg(long)]
+    #[arg(long, value_parser = threshold)]
     pub skip_confident: Option<f32>,
     /// Override the model's largest-blob clean-up (to see the trade-off).
     #[arg(long)]
     pub largest_parts: Option<bool>,
     /// Override the model's probability smoothing radius (to see the trade-off).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=32))]
     pub smooth: Option<u8>,
     /// Override the model's face-part probability factor (to see the trade-off).
-    #[arg(long)]
+    #[arg(long, value_parser = scale)]
     pub part_scale: Option<f32>,
 }
 
@@ -275,44 +275,44 @@ pub struct GridArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// Tree counts to try.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = usize_in(1, 10_000))]
     pub grid_trees: Vec<usize>,
     /// Depths to try; 0 means no limit.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = usize_in(0, 256))]
     pub grid_depth: Vec<usize>,
     /// Single-scale HOG cells to try (default: keep the base --hog-cell setting).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(0..=256))]
     pub grid_hog_cell: Vec<u32>,
     /// Leaf budgets per tree to try; 0 means none.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = usize_in(0, 100_000_000))]
     pub grid_max_leaves: Vec<usize>,
     /// Class-weight powers to try (0 = unweighted, 1 = balanced).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = power)]
     pub grid_class_weight_power: Vec<f32>,
     /// Context-stage skip thresholds to try; each fold's model is evaluated at all
     /// of them (prediction-time only, no retraining). Default: --skip-confident.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = threshold)]
     pub grid_skip_confident: Vec<f32>,
     /// Largest-blob clean-up settings to try (false,true), evaluated on each fold's
     /// model without retraining. Default: --largest-parts.
     #[arg(long, value_delimiter = ',')]
     pub grid_largest_parts: Vec<bool>,
     /// Smoothing radii to try, evaluated like --grid-largest-parts. Default: --smooth.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(0..=32))]
     pub grid_smooth: Vec<u8>,
     /// Face-part probability factors to try, evaluated like --grid-largest-parts.
     /// Default: --part-scale.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = scale)]
     pub grid_part_scale: Vec<f32>,
     /// Augmented copies per training photo to try. Default: --augment.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = usize_in(0, 100))]
     pub grid_augment: Vec<usize>,
     /// Also score each fold on its held-out photos shifted ±10%, scaled 0.8–1.2 and
     /// colour-jittered (as photos from other cameras are), and select by the mean of
     /// the clean and perturbed macro-F1.
     #[arg(long)]
     pub perturbed: bool,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = usize_in(2, 100))]
     pub folds: usize,
     /// Refit the best setting on all training photos and write it here.
     #[arg(short, long, default_value = "out/grid-best.ff")]
@@ -331,7 +331,7 @@ pub struct SegmentArgs {
     #[arg(short, long, default_value = "out/segment")]
     pub output: PathBuf,
     /// Overlay opacity, 0–1.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = unit)]
     pub opacity: f32,
 }
 
@@ -386,4 +386,54 @@ pub struct ScoreArgs {
     pub probs: PathBuf,
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+// Range checks for every numeric option: a value outside its range (or NaN) is
+// refused by clap with the option named, before any work starts.
+
+fn usize_in(lo: u64, hi: usize) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(lo..=hi as u64)
+}
+
+fn float_in(s: &str, lo: f64, hi: f64) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    // NaN fails both comparisons.
+    if v >= lo && v <= hi {
+        Ok(v)
+    } else {
+        Err(format!("{s} is not within {lo}–{hi}"))
+    }
+}
+
+/// Overlay opacity: 0–1.
+fn unit(s: &str) -> Result<f32, String> {
+    float_in(s, 0.0, 1.0).map(|v| v as f32)
+}
+
+/// Bootstrap fraction: above 0, at most 1.
+fn fraction(s: &str) -> Result<f64, String> {
+    let v = float_in(s, 0.0, 1.0)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s} is not within 0–1 (above 0)"))
+    }
+}
+
+/// Class-weight power: 0 (unweighted) to 4.
+fn power(s: &str) -> Result<f32, String> {
+    float_in(s, 0.0, 4.0).map(|v| v as f32)
+}
+
+/// Skip threshold: 0–2 (above 1: none skip).
+fn threshold(s: &str) -> Result<f32, String> {
+    float_in(s, 0.0, 2.0).map(|v| v as f32)
+}
+
+/// Face-part probability factor: 0–100.
+fn scale(s: &str) -> Result<f32, String> {
+    float_in(s, 0.0, 100.0).map(|v| v as f32)
 }

@@ -8,7 +8,8 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 
 pub fn run(a: EvalArgs) -> CliResult {
-    let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: {e}", a.model.display()))?;
+    let bytes = crate::segment::read_regular(&a.model)
+        .map_err(|e| format!("{}: {e}", a.model.display()))?;
     let mut model = Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", a.model.display()))?;
     if let Some(skip) = a.skip_confident {
         // To see the trade-off only: settings are chosen by grid-search, not on test photos.

@@ -12,7 +12,8 @@ pub fn gzip_len(bytes: &[u8]) -> usize {
 }
 
 pub fn run(a: InfoArgs) -> CliResult {
-    let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: {e}", a.model.display()))?;
+    let bytes = crate::segment::read_regular(&a.model)
+        .map_err(|e| format!("{}: {e}", a.model.display()))?;
     let m = Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", a.model.display()))?;
     let depths: Vec<usize> = m
         .forests()

@@ -2,12 +2,26 @@ use crate::args::SegmentArgs;
 use crate::CliResult;
 use faceforest::{ClassInfo, Segmenter};
 use image::RgbImage;
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 pub fn run(a: SegmentArgs) -> CliResult {
-    let bytes = std::fs::read(&a.model).map_err(|e| format!("{}: {e}", a.model.display()))?;
+    check_unique_names(&a.photos, &a.output)?;
+    let bytes = read_regular(&a.model).map_err(|e| format!("{}: {e}", a.model.display()))?;
     let seg = Segmenter::from_bytes(&bytes).map_err(|e| format!("{}: {e}", a.model.display()))?;
-    std::fs::create_dir_all(&a.output)?;
+    if a.output.exists() && !a.output.is_dir() {
+        return Err(format!(
+            "the output folder {} is an existing file; give a folder with -o",
+            a.output.display()
+        )
+        .into());
+    }
+    std::fs::create_dir_all(&a.output).map_err(|e| {
+        format!(
+            "cannot create the output folder {}: {e}",
+            a.output.display()
+        )
+    })?;
     let mut failed = 0;
     for path in &a.photos {
         match segment_one(&seg, path, &a.output, a.opacity) {
@@ -29,9 +43,12 @@ pub fn run(a: SegmentArgs) -> CliResult {
 }
 
 fn segment_one(seg: &Segmenter, path: &Path, out: &Path, opacity: f32) -> CliResult<f64> {
-    // Decoded under the input limits (format, size) with the core's messages.
-    let bytes = std::fs::read(path)?;
+    // Decoded under the input limits (format, size, orientation, transparency) with
+    // the core's messages; gray photos and panoramas are refused, not labelled wrong.
+    let bytes = read_regular(path)?;
     let photo = faceforest::limits::decode_rgb(&bytes)?;
+    faceforest::limits::check_colour(photo.as_raw(), 3)?;
+    faceforest::limits::check_aspect(photo.width(), photo.height())?;
     let t0 = std::time::Instant::now();
     let s = seg.segment(&photo, false)?;
     let ms = t0.elapsed().as_secs_f64() * 1e3;
@@ -46,6 +63,41 @@ fn segment_one(seg: &Segmenter, path: &Path, out: &Path, opacity: f32) -> CliRes
     overlay(&photo, &s.labels, seg.classes(), opacity)
         .save(out.join(format!("{stem}.overlay.png")))?;
     Ok(ms)
+}
+
+/// Photos with the same file name (a/face.png, b/face.png) would write the same
+/// output files: refused before anything is written.
+fn check_unique_names(photos: &[PathBuf], out: &Path) -> CliResult {
+    let mut seen: HashMap<String, &Path> = HashMap::new();
+    for p in photos {
+        let stem = p
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(first) = seen.insert(stem.clone(), p) {
+            return Err(format!(
+                "{} and {} would both write {stem}.labels.png in {}; rename one or segment them in separate runs (nothing was written)",
+                first.display(),
+                p.display(),
+                out.display()
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The file's bytes, refusing anything but a regular file: a named pipe would block
+/// the read forever, a device never end.
+pub fn read_regular(path: &Path) -> CliResult<Vec<u8>> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(
+            "not a regular file (a folder, named pipe or device); give a photo file".into(),
+        );
+    }
+    Ok(std::fs::read(path)?)
 }
 
 /// An indexed PNG: pixel values are class ids, the palette holds the class colours.

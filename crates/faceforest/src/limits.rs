@@ -188,12 +188,79 @@ fn describe_other(b: &[u8]) -> String {
     }
 }
 
+/// Longest-to-shortest side ratio the whole-photo route (`faceforest segment`)
+/// accepts: the photo is shrunk whole into the model's square, so in an 8000×300
+/// strip a face would be a few pixels high.
+pub const MAX_ASPECT: f64 = 4.0;
+
+/// Colour of the background transparent pixels are composited over, on every route
+/// (CLI decode, `Segmenter::segment_rgba` and so the wasm bindings): white, as the
+/// photo shows on a white page.
+pub const BACKGROUND: [u8; 3] = [255, 255, 255];
+
+/// A pixel whose R, G and B spread by at most this much counts as gray (JPEG
+/// rounding leaves a gray photo's channels within a few levels of each other).
+pub const GRAY_SPREAD: u8 = 8;
+
+/// Aspect ratio within [`MAX_ASPECT`] (for routes that segment the whole photo).
+pub fn check_aspect(width: u32, height: u32) -> Result<()> {
+    let (long, short) = (width.max(height) as f64, width.min(height).max(1) as f64);
+    if long / short > MAX_ASPECT {
+        return Err(invalid(format!(
+            "the photo is {width}×{height} ({:.1}:1); segmented whole, a face in it would be shrunk to a few pixels — crop it around the face to at most {MAX_ASPECT}:1",
+            long / short
+        )));
+    }
+    Ok(())
+}
+
+/// One straight-alpha RGBA pixel composited over [`BACKGROUND`].
+pub fn composite(p: [u8; 4]) -> [u8; 3] {
+    let a = p[3] as u32;
+    let mix = |c: u8, b: u8| ((c as u32 * a + b as u32 * (255 - a) + 127) / 255) as u8;
+    [
+        mix(p[0], BACKGROUND[0]),
+        mix(p[1], BACKGROUND[1]),
+        mix(p[2], BACKGROUND[2]),
+    ]
+}
+
+/// An image whose every pixel has alpha 0 shows nothing: refused.
+pub fn check_not_transparent(rgba: &[u8]) -> Result<()> {
+    if !rgba.is_empty() && rgba.chunks_exact(4).all(|p| p[3] == 0) {
+        return Err(invalid(
+            "the image is fully transparent (every pixel has alpha 0); there is nothing to segment"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a grayscale photo: the model was trained on colour and labels a gray one
+/// as background and hair only. `pixels` holds `channels` bytes a pixel (3 or 4;
+/// R, G, B first). Gray means fewer than 0.2% of pixels spread over [`GRAY_SPREAD`].
+pub fn check_colour(pixels: &[u8], channels: usize) -> Result<()> {
+    let n = pixels.len() / channels.max(3);
+    let coloured = pixels
+        .chunks_exact(channels.max(3))
+        .filter(|p| p[0].max(p[1]).max(p[2]) - p[0].min(p[1]).min(p[2]) > GRAY_SPREAD)
+        .count();
+    if n > 0 && coloured * 500 < n {
+        return Err(invalid(
+            "the photo is grayscale (black and white); the model was trained on colour photos and finds no skin or face parts in gray ones — use a colour photo".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Decodes a PNG, JPEG or WebP file to RGB: the format is sniffed, the declared
 /// size checked against the limits before any pixel is allocated, and the decoder
-/// itself runs under `image::Limits` (side and memory caps).
+/// itself runs under `image::Limits` (side and memory caps). The EXIF orientation is
+/// applied (as browsers do), and transparent pixels are composited over
+/// [`BACKGROUND`]; a fully transparent image is refused.
 #[cfg(feature = "decode")]
 pub fn decode_rgb(bytes: &[u8]) -> Result<image::RgbImage> {
-    use image::ImageReader;
+    use image::{DynamicImage, ImageDecoder, ImageReader};
     use std::io::Cursor;
 
     let format = sniff(bytes)?;
@@ -208,11 +275,31 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<image::RgbImage> {
     };
     let failed = |e: image::ImageError| decode_error(format, e);
     // The header alone first: a 60-byte file may declare 30000×30000 pixels.
-    let (w, h) = reader(None).into_dimensions().map_err(failed)?;
+    let (w, h) = reader(None).into_dimensions().map_err(|e| {
+        // A file cut inside its header: the site's wording, not the decoder's.
+        match check_complete(format, bytes) {
+            Err(_) => invalid(format!(
+                "the {} file is truncated (it ends before the image data does)",
+                format.name()
+            )),
+            Ok(()) => failed(e),
+        }
+    })?;
     check_size(w, h)?;
     check_complete(format, bytes)?;
-    let img = reader(Some(MAX_SIDE)).decode().map_err(failed)?;
-    Ok(img.to_rgb8())
+    let mut decoder = reader(Some(MAX_SIDE)).into_decoder().map_err(failed)?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(failed)?;
+    img.apply_orientation(orientation);
+    if !img.color().has_alpha() {
+        return Ok(img.to_rgb8());
+    }
+    let rgba = img.to_rgba8();
+    check_not_transparent(rgba.as_raw())?;
+    let rgb = rgba.pixels().flat_map(|p| composite(p.0)).collect();
+    Ok(image::RgbImage::from_raw(rgba.width(), rgba.height(), rgb).expect("sized from rgba"))
 }
 
 #[cfg(feature = "decode")]

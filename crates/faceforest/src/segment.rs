@@ -46,7 +46,9 @@ impl Segmenter {
         &self.model.classes
     }
 
-    /// Segments straight RGBA bytes (as in a browser `ImageData`); alpha is ignored.
+    /// Segments straight RGBA bytes (as in a browser `ImageData`). Transparent pixels
+    /// are composited over [`crate::limits::BACKGROUND`], as `limits::decode_rgb`
+    /// does; a fully transparent image is refused.
     pub fn segment_rgba(
         &self,
         rgba: &[u8],
@@ -55,6 +57,7 @@ impl Segmenter {
         with_probs: bool,
     ) -> Result<Segmentation> {
         crate::limits::check_rgba(rgba.len(), width, height)?;
+        crate::limits::check_not_transparent(rgba)?;
         // In row bands on all threads: for a large photo this copy is a fair part of
         // the work that would otherwise run on one thread.
         let mut rgb = vec![0u8; width as usize * height as usize * 3];
@@ -62,7 +65,7 @@ impl Segmenter {
         crate::par::for_chunks_mut(&mut rgb, band, |i, out| {
             let src = &rgba[i * band / 3 * 4..];
             for (o, p) in out.chunks_exact_mut(3).zip(src.chunks_exact(4)) {
-                o.copy_from_slice(&p[..3]);
+                o.copy_from_slice(&crate::limits::composite([p[0], p[1], p[2], p[3]]));
             }
         });
         let img = RgbImage::from_raw(width, height, rgb).expect("length checked");

@@ -116,3 +116,23 @@ pub fn small_model() -> crate::Model {
         .expect("the small synthetic model trains")
         .0
 }
+
+/// `jpeg` with an APP1 Exif segment holding only an orientation tag (1–8) spliced in
+/// after its start-of-image marker, as a phone writes a photo taken sideways.
+pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    // Little-endian TIFF header, one IFD with one entry: 0x0112 Orientation, SHORT, 1.
+    let mut seg = b"Exif\0\0II*\0\x08\0\0\0".to_vec();
+    seg.extend(1u16.to_le_bytes());
+    seg.extend(0x0112u16.to_le_bytes());
+    seg.extend(3u16.to_le_bytes());
+    seg.extend(1u32.to_le_bytes());
+    seg.extend(orientation.to_le_bytes());
+    seg.extend([0, 0]);
+    seg.extend(0u32.to_le_bytes());
+    let mut out = jpeg[..2].to_vec();
+    out.extend([0xFF, 0xE1]);
+    out.extend((seg.len() as u16 + 2).to_be_bytes());
+    out.extend(seg);
+    out.extend(&jpeg[2..]);
+    out
+}

@@ -267,3 +267,110 @@ fn a_non_model_file_as_model() {
         "model file is truncated or corrupt: the file is empty"
     );
 }
+
+/// A phone photo tagged orientation 6 or 8 decodes upright, as browsers show it.
+#[test]
+fn exif_orientation_is_applied() {
+    use faceforest::synthetic::with_exif_orientation;
+    let jpeg = encode(&face(64, 48, 4).photo, ImageFormat::Jpeg);
+    let stored = decode_rgb(&jpeg).unwrap();
+    assert_eq!(stored.dimensions(), (64, 48));
+    let six = decode_rgb(&with_exif_orientation(&jpeg, 6)).unwrap();
+    assert_eq!(six.dimensions(), (48, 64));
+    assert_eq!(six, image::imageops::rotate90(&stored));
+    let eight = decode_rgb(&with_exif_orientation(&jpeg, 8)).unwrap();
+    assert_eq!(eight, image::imageops::rotate270(&stored));
+    assert_eq!(
+        decode_rgb(&with_exif_orientation(&jpeg, 1)).unwrap(),
+        stored
+    );
+}
+
+#[test]
+fn a_jpeg_cut_inside_its_header_says_truncated() {
+    let jpeg = encode(&face(64, 48, 4).photo, ImageFormat::Jpeg);
+    assert_eq!(
+        message(&jpeg[..100]),
+        "invalid image: the JPEG file is truncated (it ends before the image data does)"
+    );
+}
+
+/// Transparent pixels are composited over white on both routes (file and RGBA);
+/// a fully transparent image is refused.
+#[test]
+fn transparency_has_one_rule() {
+    let photo = face(40, 40, 5).photo;
+    let mut rgba = image::RgbaImage::from_fn(40, 40, |x, y| {
+        let p = photo.get_pixel(x, y).0;
+        image::Rgba([p[0], p[1], p[2], if x < 20 { 0 } else { 255 }])
+    });
+    let png = {
+        let mut out = Vec::new();
+        rgba.write_to(&mut std::io::Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
+        out
+    };
+    let flat = decode_rgb(&png).unwrap();
+    assert_eq!(
+        flat.get_pixel(3, 3).0,
+        [255, 255, 255],
+        "hidden under alpha 0"
+    );
+    assert_eq!(flat.get_pixel(30, 3), photo.get_pixel(30, 3), "opaque kept");
+    let seg = Segmenter::new(small_model()).unwrap();
+    assert_eq!(
+        seg.segment_rgba(rgba.as_raw(), 40, 40, false)
+            .unwrap()
+            .labels,
+        seg.segment(&flat, false).unwrap().labels
+    );
+    for p in rgba.pixels_mut() {
+        p.0[3] = 0;
+    }
+    let want = "invalid image: the image is fully transparent (every pixel has alpha 0); there is nothing to segment";
+    let mut empty = Vec::new();
+    rgba.write_to(&mut std::io::Cursor::new(&mut empty), ImageFormat::Png)
+        .unwrap();
+    assert_eq!(message(&empty), want);
+    let e = seg.segment_rgba(rgba.as_raw(), 40, 40, false).unwrap_err();
+    assert_eq!(e.to_string(), want);
+}
+
+#[test]
+fn grayscale_photos_are_detected() {
+    use faceforest::limits::check_colour;
+    let photo = face(64, 64, 6).photo;
+    assert!(check_colour(photo.as_raw(), 3).is_ok());
+    let gray = image::DynamicImage::ImageRgb8(photo.clone()).to_luma8();
+    // Gray stored as a gray JPEG, and as a colour JPEG of a gray image.
+    for fmt in [ImageFormat::Jpeg, ImageFormat::Png] {
+        let mut bytes = Vec::new();
+        gray.write_to(&mut std::io::Cursor::new(&mut bytes), fmt)
+            .unwrap();
+        let rgb = decode_rgb(&bytes).unwrap();
+        assert_eq!(
+            check_colour(rgb.as_raw(), 3).unwrap_err().to_string(),
+            "invalid image: the photo is grayscale (black and white); the model was trained on colour photos and finds no skin or face parts in gray ones — use a colour photo"
+        );
+    }
+    let gray_rgb = image::DynamicImage::ImageLuma8(gray).to_rgb8();
+    let rgb = decode_rgb(&encode(&gray_rgb, ImageFormat::Jpeg)).unwrap();
+    assert!(check_colour(rgb.as_raw(), 3).is_err());
+    let rgba: Vec<u8> = photo
+        .pixels()
+        .flat_map(|p| [p.0[0], p.0[1], p.0[2], 255])
+        .collect();
+    assert!(check_colour(&rgba, 4).is_ok());
+}
+
+#[test]
+fn panoramas_are_refused_on_the_whole_photo_route() {
+    use faceforest::limits::check_aspect;
+    assert_eq!(
+        check_aspect(8000, 300).unwrap_err().to_string(),
+        "invalid image: the photo is 8000×300 (26.7:1); segmented whole, a face in it would be shrunk to a few pixels — crop it around the face to at most 4:1"
+    );
+    assert!(check_aspect(300, 8000).is_err());
+    assert!(check_aspect(400, 100).is_ok());
+    assert!(check_aspect(512, 400).is_ok());
+}
