@@ -12,6 +12,8 @@
 //            e.g. FASSEG photos that stay outside the repository
 //
 // Also importable: `const srv = await serve({ root, coi, base, port: 0 }); srv.url; await srv.close();`
+// Tests may pass `hold(pathname, n)`: requests for which it returns true (n counts the
+// requests for that path so far, from 1) get no answer, as from a server that hangs.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,7 +44,8 @@ function normBase(base = '/') {
 }
 
 /** Starts the server; resolves to `{ url, port, close() }`. */
-export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false, base = '/', mounts = [], quiet = true } = {}) {
+export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false, base = '/', mounts = [], quiet = true, hold = null } = {}) {
+  const seen = new Map();
   base = normBase(base);
   const tables = [
     ...mounts.map(({ prefix, dir }) => ({ prefix: normBase(prefix), dir: path.resolve(dir) })),
@@ -67,6 +70,11 @@ export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false
       return send(400, 'bad request\n');
     }
     if (pathname.includes('\0')) return send(400, 'bad request\n');
+    if (hold) {
+      const n = (seen.get(pathname) ?? 0) + 1;
+      seen.set(pathname, n);
+      if (hold(pathname, n)) return; // no answer; close() ends the connection
+    }
     if (`${pathname}/` === base) {
       res.writeHead(301, { ...headers, Location: base });
       return res.end();

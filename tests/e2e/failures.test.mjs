@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { modelPath, requireBuilds, startServer, launchBrowser, harness } from './helpers.mjs';
 
@@ -14,16 +15,46 @@ const mounts = [{ prefix: '/model/', dir: path.dirname(MODEL) }];
 const MODEL_URL = `/model/${path.basename(MODEL)}`;
 const MODEL_BYTES = fs.readFileSync(MODEL);
 
-let coi, plain, browser;
+// A server that never answers `/never…`, and answers `/stall…` with headers and the
+// first 1,000 of a promised 1,000,000 bytes, then nothing (CORS open: the pages are on
+// another origin, as with a CDN).
+function startHangingServer() {
+  const server = http.createServer((req, res) => {
+    if (req.url.startsWith('/stall')) {
+      res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Type': 'application/octet-stream', 'Content-Length': 1_000_000 });
+      res.write(MODEL_BYTES.subarray(0, 1000));
+    }
+    // /never…: no answer at all. The connection stays open until close().
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}/`,
+        close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+      });
+    });
+  });
+}
+
+let coi, plain, hanging, stuckPool, browser;
 before(async () => {
   requireBuilds();
-  [coi, plain] = await Promise.all([startServer({ coi: true, mounts }), startServer({ coi: false, mounts })]);
+  // Cross-origin isolated, but the thread pool's start never completes: the pool
+  // fetches its helper script again to spawn its threads, and that request (any after
+  // the first) gets no answer, as under a dev server that never serves it.
+  const hold = (p, n) => p.endsWith('/workerHelpers.no-bundler.js') && n > 1;
+  [coi, plain, hanging, stuckPool] = await Promise.all([
+    startServer({ coi: true, mounts }),
+    startServer({ coi: false, mounts }),
+    startHangingServer(),
+    startServer({ coi: true, mounts, hold }),
+  ]);
   browser = await launchBrowser();
 });
 after(async () => {
   if (process.exitCode && browser) console.log(browser.logs.join('\n'));
   await browser?.close();
-  await Promise.all([coi, plain].map((s) => s?.close()));
+  await Promise.all([coi, plain, hanging, stuckPool].map((s) => s?.close()));
 });
 
 test('the JS limits are the wasm core limits', async () => {
@@ -40,6 +71,127 @@ test('the JS limits are the wasm core limits', async () => {
   assert.equal(modelFormat, `${r.format.magic} ${r.format.oldest}–${r.format.version}`);
   assert.equal(maxMemoryBytes, 2 ** 30, 'threaded build: 1 GiB');
   assert.equal(r.js.maxPixels, 64e6);
+  await page.close();
+});
+
+test('a model or detector URL that never answers, or stalls, gives up after fetchTimeoutMs with a message naming the URL', async () => {
+  const page = await harness(browser, plain);
+  const r = await page.evaluate(
+    async ({ hang, u }) => {
+      // 'still pending' after 30 s means the call hung (the limit asked for is 1 s).
+      const settle = (p) =>
+        Promise.race([p.then(() => 'resolved', (e) => e.message), new Promise((ok) => setTimeout(() => ok('still pending'), 30_000))]);
+      const out = { limits: ff.TIME_LIMITS };
+      out.never = await settle(ff.createSegmenter({ modelUrl: `${hang}never.model`, fetchTimeoutMs: 1000 }));
+      out.stall = await settle(ff.createSegmenter({ modelUrl: `${hang}stall.model`, fetchTimeoutMs: 1500 }));
+      // The detector is optional: segmenting works and info.detector says why it is missing.
+      out.detector = await settle(
+        ff.createSegmenter({ modelUrl: u, detectorUrl: `${hang}never.bin`, fetchTimeoutMs: 1000 }).then(async (seg) => {
+          const labels = (await seg.segment(syntheticImage(32, 24, 1))).labels.length;
+          const error = seg.info.detector.error;
+          seg.dispose();
+          throw new Error(`${labels} labels; detector: ${error}`);
+        }),
+      );
+      // Progress reaches the model's size (the repository server sends Content-Length).
+      const seen = [];
+      const seg = await ff.createSegmenter({ modelUrl: u, onProgress: (p) => seen.push(p) });
+      out.progress = { calls: seen.length, first: seen[0], last: seen.at(-1), rising: seen.every((p, i) => i === 0 || p.loaded >= seen[i - 1].loaded) };
+      seg.dispose();
+      return out;
+    },
+    { hang: hanging.url, u: MODEL_URL },
+  );
+  assert.deepEqual(r.limits, { fetchTimeoutMs: 30_000, threadPoolTimeoutMs: 20_000 });
+  assert.equal(r.never, `could not fetch the model from ${hanging.url}never.model: no answer within 1 s (the fetchTimeoutMs limit)`);
+  assert.equal(
+    r.stall,
+    `could not fetch the model from ${hanging.url}stall.model: the download stalled: nothing arrived for 1.5 s after 1000 of 1000000 bytes (the fetchTimeoutMs limit)`,
+  );
+  assert.equal(r.detector, `768 labels; detector: could not fetch the face detector model from ${hanging.url}never.bin: no answer within 1 s (the fetchTimeoutMs limit)`);
+  const url = new URL(MODEL_URL, plain.url).href;
+  assert.deepEqual(r.progress.first, { file: 'model', url, loaded: 0, total: MODEL_BYTES.length });
+  assert.deepEqual(r.progress.last, { file: 'model', url, loaded: MODEL_BYTES.length, total: MODEL_BYTES.length });
+  assert.ok(r.progress.calls >= 2 && r.progress.rising, JSON.stringify(r.progress));
+  await page.close();
+});
+
+test('a thread pool that never starts: auto falls back to single-threaded and says why, multi rejects', async () => {
+  const page = await harness(browser, stuckPool);
+  const r = await page.evaluate(async (u) => {
+    // 'still pending' after 30 s means createSegmenter hung (the limit asked for is 2 s).
+    const settle = (p) => Promise.race([p, new Promise((ok) => setTimeout(() => ok('still pending'), 30_000))]);
+    const out = { isolated: crossOriginIsolated };
+    out.auto = await settle(
+      ff.createSegmenter({ modelUrl: u, threadPoolTimeoutMs: 2000 }).then(
+        async (seg) => {
+          const labels = (await seg.segment(syntheticImage(32, 24, 1))).labels.length;
+          const { build, threads, fallbackReason } = seg.info;
+          seg.dispose();
+          return { build, threads, fallbackReason, labels };
+        },
+        (e) => e.message,
+      ),
+    );
+    out.multi = await settle(ff.createSegmenter({ modelUrl: u, threads: 'multi', threadPoolTimeoutMs: 2000 }).then(() => 'resolved', (e) => e.message));
+    return out;
+  }, MODEL_URL);
+  assert.equal(r.isolated, true);
+  assert.deepEqual(r.auto, {
+    build: 'single',
+    threads: 1,
+    fallbackReason: 'the thread pool did not start within 2 s (the threadPoolTimeoutMs limit)',
+    labels: 32 * 24,
+  });
+  assert.equal(r.multi, "threads: 'multi' was asked for but the thread pool did not start within 2 s (the threadPoolTimeoutMs limit)");
+  await page.close();
+});
+
+test('numeric options out of range and boxes outside the image are refused with a clear message', async () => {
+  const page = await harness(browser, plain);
+  const r = await page.evaluate(async (u) => {
+    const msg = (p) => p.then(() => 'resolved', (e) => `${e.name}: ${e.message}`);
+    const seg = await ff.createSegmenter({ modelUrl: u });
+    const img = syntheticImage(64, 48, 3);
+    const out = {};
+    out.detectEvery0 = await msg(seg.segmentVideoFrame(img, { detectEvery: 0 }));
+    out.detectEveryNaN = await msg(seg.segmentVideoFrame(img, { detectEvery: NaN }));
+    out.videoStep0 = await msg(seg.segmentVideoFrame(img, { detectOptions: { step: 0 } }));
+    out.step0 = await msg(seg.detectFaces(img, { step: 0 }));
+    out.maxSide0 = await msg(seg.detectFaces(img, { maxSide: 0 }));
+    out.pyramid = await msg(seg.detectFaces(img, { pyramidScale: 1 }));
+    out.farBox = await msg(seg.segmentFace(img, { x: 1e6, y: 1e6, w: 40, h: 40 }));
+    out.farCrop = await msg(seg.segmentFace(img, null, { crop: { x: -500, y: 10, w: 100, h: 140 } }));
+    out.emptyBox = await msg(seg.segmentFace(img, { x: 10, y: 10, w: 0, h: 20 }));
+    out.cropForFar = await msg(seg.cropFor({ x: 1e6, y: 1e6, w: 40, h: 40 }, 64, 48));
+    out.opacity = await msg(seg.colourise(new Uint8Array(64 * 48), { opacity: 7 }));
+    out.opacityNaN = await msg(seg.colourise(new Uint8Array(64 * 48), { opacity: NaN }));
+    out.timeout0 = await msg(ff.createSegmenter({ modelUrl: u, fetchTimeoutMs: 0 }));
+    out.timeoutText = await msg(ff.createSegmenter({ modelUrl: u, fetchTimeoutMs: '5000' }));
+    out.threads0 = await msg(ff.createSegmenter({ modelUrl: u, numThreads: 0 }));
+    // In range still works: a box overhanging the image, every frame detected.
+    out.overhang = (await seg.segmentFace(img, { x: -10, y: -10, w: 40, h: 40 })).labels.length;
+    out.every1 = (await seg.segmentVideoFrame(img, { detectEvery: 1 })).labels.length;
+    seg.dispose();
+    return out;
+  }, MODEL_URL);
+  assert.equal(r.detectEvery0, 'RangeError: invalid option: detectEvery must be an integer ≥ 1, not 0');
+  assert.equal(r.detectEveryNaN, 'RangeError: invalid option: detectEvery must be an integer ≥ 1, not NaN');
+  assert.equal(r.videoStep0, 'RangeError: invalid option: step must be an integer ≥ 1, not 0');
+  assert.equal(r.step0, 'RangeError: invalid option: step must be an integer ≥ 1, not 0');
+  assert.equal(r.maxSide0, 'RangeError: invalid option: maxSide must be an integer ≥ 40, not 0');
+  assert.equal(r.pyramid, 'RangeError: invalid option: pyramidScale must be a number between 0 and 1, exclusive, not 1');
+  assert.equal(r.farBox, 'RangeError: invalid face box: at (1000000, 1000000), 40×40, lies entirely outside the 64×48 image');
+  assert.equal(r.farCrop, 'RangeError: invalid crop: at (-500, 10), 100×140, lies entirely outside the 64×48 image');
+  assert.equal(r.emptyBox, 'RangeError: invalid face box: at (10, 10), 0×20, must have a positive width and height');
+  assert.equal(r.cropForFar, 'RangeError: invalid face box: at (1000000, 1000000), 40×40, lies entirely outside the 64×48 image');
+  assert.equal(r.opacity, 'RangeError: invalid option: opacity must be a number from 0 to 1, not 7');
+  assert.equal(r.opacityNaN, 'RangeError: invalid option: opacity must be a number from 0 to 1, not NaN');
+  assert.equal(r.timeout0, 'RangeError: invalid option: fetchTimeoutMs must be a number > 0 (or Infinity), not 0');
+  assert.equal(r.timeoutText, 'TypeError: invalid option: fetchTimeoutMs must be a number > 0 (or Infinity), not "5000"');
+  assert.equal(r.threads0, 'RangeError: invalid option: numThreads must be an integer ≥ 1, not 0');
+  assert.equal(r.overhang, 64 * 48);
+  assert.equal(r.every1, 64 * 48);
   await page.close();
 });
 

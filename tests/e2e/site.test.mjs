@@ -313,10 +313,43 @@ test('a (fake) webcam is segmented live in the worker, with an fps readout and a
   assert.equal(await page.evaluate(() => document.getElementById('cam-picker').options.length >= 1), true, 'camera picker filled');
   console.log(`webcam: ${text}`);
   await page.screenshot({ path: path.join(ART, 'webcam.png'), fullPage: true });
+  // A hidden tab pauses the camera (no frame is segmented) and resumes when visible.
+  // Headless Chromium's tabs are always visible: the page's visibility is overridden
+  // and its visibilitychange event fired, as the browser does when the tab is hidden.
+  const setHidden = (hidden) =>
+    page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+  const calls = () => page.evaluate(() => window.faceforestDemo.videoCalls);
+  await page.evaluate(() => {
+    const seg = window.faceforestDemo.seg;
+    const orig = seg.segmentVideoFrame;
+    window.faceforestDemo.videoCalls = 0;
+    seg.segmentVideoFrame = (...a) => (window.faceforestDemo.videoCalls++, orig(...a));
+  });
+  await setHidden(true);
+  assert.equal(await waitState(page, ['paused', 'error'], 10_000), 'paused');
+  const pausedAt = await calls();
+  await page.waitForTimeout(2000);
+  assert.equal(await calls(), pausedAt, 'no frame is segmented while the tab is hidden');
+  assert.equal(await page.evaluate(() => window.faceforestDemo.cam.stream.getVideoTracks()[0].enabled), false);
+  assert.match(await page.textContent('#cam-stats'), /\(paused\)$/);
+  await setHidden(false);
+  assert.equal(await waitState(page, ['live', 'error'], 10_000), 'live');
+  await page.waitForFunction((n) => window.faceforestDemo.videoCalls > n + 5, pausedAt, { timeout: 30_000 });
   await mark(page);
   await page.click('#cam-stop');
   assert.equal(await waitState(page, ['done']), 'done');
   assert.equal(await page.evaluate(() => document.getElementById('video').srcObject), null);
+  // Start and stop again at once: the stats line says "(stopped)" once.
+  await page.click('#cam-start');
+  await waitState(page, ['live', 'error'], 30_000);
+  await page.click('#cam-stop');
+  await waitState(page, ['done']);
+  const again = await page.textContent('#cam-stats');
+  assert.ok(!/\(stopped\).*\(stopped\)/.test(again), again);
 });
 
 test('where isolation is impossible (no service worker) the single-threaded build runs and says why', async () => {

@@ -698,7 +698,9 @@ async function startCamera(deviceId) {
     return;
   }
   const token = ++st.token;
-  const cam = (st.cam = { stream, running: true, deviceId: stream.getVideoTracks()[0]?.getSettings().deviceId });
+  const cam = (st.cam = { stream, running: true, paused: false, wake: null, deviceId: stream.getVideoTracks()[0]?.getSettings().deviceId });
+  st.camStats = null; // this session's figures only
+  el.camStats.textContent = '';
   st.source = 'webcam';
   st.photo = null;
   el.zoom.checked = false;
@@ -732,7 +734,39 @@ async function startCamera(deviceId) {
   el.result.hidden = false;
   setState('live');
   status('Camera on: segmenting live. Your video stays on this device.');
+  if (document.hidden) pauseCamera(cam);
   cameraLoop(cam, token);
+}
+
+// A hidden tab does not segment the camera: the loop waits and the video track is
+// disabled (the stream is kept, so no new permission prompt), until the tab is visible.
+function pauseCamera(cam) {
+  if (cam.paused) return;
+  cam.paused = true;
+  for (const t of cam.stream.getVideoTracks()) t.enabled = false;
+  setState('paused');
+  status('Camera paused while this tab is hidden.');
+  el.camStats.textContent = statsText('paused');
+}
+function resumeCamera(cam) {
+  if (!cam.paused) return;
+  cam.paused = false;
+  for (const t of cam.stream.getVideoTracks()) t.enabled = true;
+  setState('live');
+  status('Camera on: segmenting live. Your video stays on this device.');
+  el.camStats.textContent = statsText('resuming');
+  cam.wake?.();
+}
+document.addEventListener('visibilitychange', () => {
+  if (!st.cam?.running) return;
+  if (document.hidden) pauseCamera(st.cam);
+  else resumeCamera(st.cam);
+});
+
+/** The camera's last figures with a note, e.g. `19.7 fps · 48 ms latency (stopped)`. */
+function statsText(note) {
+  const s = st.camStats;
+  return s ? `${s.fps.toFixed(1)} fps · ${Math.round(s.latency)} ms latency (${note})` : '';
 }
 
 async function listCameras(current) {
@@ -825,8 +859,19 @@ async function cameraLoop(cam, token) {
     return true;
   };
   while (live()) {
+    if (cam.paused) {
+      // Let the frames in flight land, then wait for the tab to be visible again.
+      while (pending.length) if (!(await show(pending.shift()))) return;
+      if (cam.paused && live()) {
+        el.camStats.textContent = statsText('paused');
+        await new Promise((resolve) => (cam.wake = resolve));
+        cam.wake = null;
+      }
+      done.length = 0; // fps restarts from the resumption
+      continue;
+    }
     await nextVideoFrame(video);
-    if (!live()) break;
+    if (!live() || cam.paused) continue;
     const vw = video.videoWidth;
     const vh = video.videoHeight;
     if (!vw || !vh) continue;
@@ -862,7 +907,8 @@ function stopCamera() {
   st.cam = null;
   el.camStart.hidden = false;
   el.camStop.hidden = true;
-  el.camStats.textContent = st.camStats ? `${el.camStats.textContent.split(' · ').slice(0, 2).join(' · ')} (stopped)` : '';
+  el.camStats.textContent = statsText('stopped');
+  cam.wake?.(); // a paused loop ends
   if (st.source === 'webcam') {
     setState('done');
     status('Camera stopped. The last frame stays on screen.');

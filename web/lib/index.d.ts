@@ -22,7 +22,16 @@ export interface CreateSegmenterOptions {
   threads?: ThreadsOption;
   /** Size of the thread pool (threaded build); default `navigator.hardwareConcurrency`. */
   numThreads?: number;
+  /** A download (model, detector) that sends nothing for this long is abandoned; default `TIME_LIMITS.fetchTimeoutMs`. */
+  fetchTimeoutMs?: number;
+  /** The threaded build's start-up limit; past it 'auto' falls back to single-threaded; default `TIME_LIMITS.threadPoolTimeoutMs`. */
+  threadPoolTimeoutMs?: number;
+  /** Download progress of the model and the detector. */
+  onProgress?: (p: { file: 'model' | 'detector'; url: string; loaded: number; total: number | null }) => void;
 }
+
+/** Default time limits in milliseconds (limits.js). */
+export const TIME_LIMITS: Readonly<{ fetchTimeoutMs: number; threadPoolTimeoutMs: number }>;
 
 export interface ClassInfo {
   id: number;
@@ -34,7 +43,7 @@ export interface SegmenterInfo {
   build: 'threads' | 'single';
   /** Threads the core uses (1 for the single-threaded build). */
   threads: number;
-  /** Every class the model knows; the last, 'padding', never appears in results. */
+  /** The classes that appear in results (the core's internal 'padding' class is left out). */
   classes: ClassInfo[];
   /** Side of the square the model works in. */
   size: number;

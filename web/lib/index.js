@@ -14,9 +14,26 @@
 // call with its message; the worker is terminated and the next call starts a fresh
 // one. Inputs are checked here first, with the core's limits and messages (limits.js).
 
-import { LIMITS, MODEL_FORMAT, imageProblem, modelProblem, inspectImageFile } from './limits.js';
+import {
+  LIMITS,
+  MODEL_FORMAT,
+  TIME_LIMITS,
+  imageProblem,
+  modelProblem,
+  optionProblem,
+  detectOptionsProblem,
+  rectProblem,
+  inspectImageFile,
+} from './limits.js';
 
-export { LIMITS, MODEL_FORMAT, inspectImageFile };
+export { LIMITS, MODEL_FORMAT, TIME_LIMITS, inspectImageFile };
+
+/** Throws the RangeError/TypeError for a numeric option out of range. */
+function checkOption(name, value, range) {
+  const problem = optionProblem(name, value, range);
+  if (problem) throw problem;
+  return value;
+}
 
 function toBytes(modelBytes) {
   if (modelBytes instanceof ArrayBuffer) return new Uint8Array(modelBytes.slice(0));
@@ -41,6 +58,15 @@ class Connection {
     this.worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
       if (!p) return;
+      if (data.progress) {
+        // Download progress of a pending request (init): not its answer.
+        try {
+          p.onProgress?.(data.progress);
+        } catch (e) {
+          globalThis.reportError?.(e);
+        }
+        return;
+      }
       this.pending.delete(data.id);
       if (data.ok) p.resolve(data.result);
       else {
@@ -59,11 +85,11 @@ class Connection {
     this.worker.onmessageerror = () => this.fail(new Error('faceforest worker: a message could not be deserialised'));
   }
 
-  request(msg, transfer = []) {
+  request(msg, transfer = [], onProgress = null) {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, type: msg.type });
+      this.pending.set(id, { resolve, reject, type: msg.type, onProgress });
       this.worker.postMessage({ ...msg, id, panicChannel: this.channelName }, transfer);
     });
   }
@@ -97,9 +123,23 @@ function crashError(message, panic) {
  * (a bad model gives the core's message).
  */
 export async function createSegmenter(options = {}) {
-  const { modelUrl, modelBytes, detectorUrl, detectorBytes, threads = 'auto', numThreads } = options;
+  const {
+    modelUrl,
+    modelBytes,
+    detectorUrl,
+    detectorBytes,
+    threads = 'auto',
+    numThreads,
+    fetchTimeoutMs = TIME_LIMITS.fetchTimeoutMs,
+    threadPoolTimeoutMs = TIME_LIMITS.threadPoolTimeoutMs,
+    onProgress,
+  } = options;
   if (!modelUrl && !modelBytes) throw new Error('createSegmenter needs modelUrl or modelBytes');
-  const initMsg = { type: 'init', threads, numThreads };
+  checkOption('fetchTimeoutMs', fetchTimeoutMs, { exclusive: true, infinite: true });
+  checkOption('threadPoolTimeoutMs', threadPoolTimeoutMs, { exclusive: true, infinite: true });
+  if (numThreads != null) checkOption('numThreads', numThreads, { min: 1, integer: true });
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('invalid option: onProgress must be a function');
+  const initMsg = { type: 'init', threads, numThreads, fetchTimeoutMs, threadPoolTimeoutMs };
   let transfer = [];
   if (modelBytes) {
     initMsg.modelBytes = toBytes(modelBytes);
@@ -121,7 +161,7 @@ export async function createSegmenter(options = {}) {
   let conn = new Connection(initMsg);
   let info;
   try {
-    info = await conn.request(initMsg, transfer);
+    info = await conn.request(initMsg, transfer, onProgress);
     conn.ready = true;
   } catch (e) {
     conn.fail(e);
@@ -145,11 +185,12 @@ export async function createSegmenter(options = {}) {
     return conn;
   };
 
-  // Checks an image and sends `{ type, data, width, height, ...extra }` to the worker.
-  const send = async (type, image, opts, extra) => {
+  // Checks an image (and, with `check(width, height)`, what depends on its size) and
+  // sends `{ type, data, width, height, ...extra }` to the worker.
+  const send = async (type, image, opts, extra, check) => {
     if (disposed) throw disposed;
     // Same checks and messages as the wasm's, before anything is copied.
-    const problem = imageProblem(image);
+    const problem = imageProblem(image) ?? check?.(image.width, image.height);
     if (problem) throw problem;
     const { data, width, height } = image;
     // Copy unless the caller gives the buffer away (it is then detached).
@@ -176,6 +217,7 @@ export async function createSegmenter(options = {}) {
     /** RGBA overlay for `new ImageData(rgba, width, height)`. */
     async colourise(labels, { opacity = 0.6, hidden = [] } = {}) {
       if (!(labels instanceof Uint8Array)) throw new TypeError('labels must be a Uint8Array');
+      checkOption('opacity', opacity, { min: 0, max: 1 });
       const names = info.classes.map((c) => c.name);
       const mask = Array.isArray(hidden)
         ? names.map((name, i) => hidden.includes(name) || hidden[i] === true)
@@ -189,14 +231,21 @@ export async function createSegmenter(options = {}) {
      * `options.fast` uses the quicker live-video settings. Rejects if the segmenter
      * was created without a (loadable) `detectorUrl`; see `info.detector`.
      */
-    detectFaces: (image, options = {}) => {
-      const { transfer, ...detectOptions } = options;
+    detectFaces: async (image, options = {}) => {
+      const { transfer, ...detectOptions } = options ?? {};
+      const problem = detectOptionsProblem(detectOptions);
+      if (problem) throw problem;
       return send('detect', image, { transfer }, { options: detectOptions });
     },
     /** The crop `{ x, y, w, h }` the model expects around a face box (may overhang the image). */
     async cropFor(box, width, height) {
+      box = plainBox(box, 'box');
+      checkOption('width', width, { min: 1, integer: true });
+      checkOption('height', height, { min: 1, integer: true });
+      const problem = rectProblem('face box', box, width, height);
+      if (problem) throw problem;
       const c = await connection();
-      return c.request({ type: 'cropFor', box: plainBox(box, 'box'), width, height });
+      return c.request({ type: 'cropFor', box, width, height });
     },
     /**
      * Segments the image through the crop around `box` (or `options.crop`, e.g. a crop
@@ -204,9 +253,11 @@ export async function createSegmenter(options = {}) {
      * for the whole image, background outside the crop.
      */
     async segmentFace(image, box, options = {}) {
-      const crop = options.crop ? plainBox(options.crop, 'crop') : null;
+      const crop = options?.crop ? plainBox(options.crop, 'crop') : null;
       if (!crop) box = plainBox(box, 'box');
-      return send('segmentFace', image, options, { box: crop ? null : box, crop });
+      // A box or crop that misses the image would give an all-background answer.
+      const check = (w, h) => (crop ? rectProblem('crop', crop, w, h) : rectProblem('face box', box, w, h));
+      return send('segmentFace', image, options, { box: crop ? null : box, crop }, check);
     },
     /**
      * One live-video frame: the face is re-detected every `detectEvery` frames (fast
@@ -214,8 +265,13 @@ export async function createSegmenter(options = {}) {
      * whole frame while no face is known. `{ labels, width, height, box, crop, detected,
      * detectMs, segmentMs, ms }`.
      */
-    segmentVideoFrame: (image, options = {}) =>
-      send('segmentVideoFrame', image, options, { detectEvery: options.detectEvery ?? 5, detectOptions: options.detectOptions }),
+    segmentVideoFrame: async (image, options = {}) => {
+      const { detectEvery = 5, detectOptions } = options ?? {};
+      checkOption('detectEvery', detectEvery, { min: 1, integer: true });
+      const problem = detectOptionsProblem(detectOptions);
+      if (problem) throw problem;
+      return send('segmentVideoFrame', image, options, { detectEvery, detectOptions });
+    },
     /** Forgets the tracked face box (call when the video source changes). */
     async resetTracking() {
       const c = await connection();

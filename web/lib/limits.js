@@ -13,6 +13,77 @@ export const LIMITS = Object.freeze({
 });
 const ACCEPTED = 'PNG, JPEG or WebP';
 
+/**
+ * The browser package's time limits, in milliseconds; each is an option of
+ * `createSegmenter` with this default (`Infinity` turns it off).
+ * - `fetchTimeoutMs`: a download (model, face detector) that sends nothing for this
+ *   long — no answer at all, or a body that stalls — is abandoned with a message
+ *   naming the URL.
+ * - `threadPoolTimeoutMs`: the threaded build's start-up (wasm and thread pool); past
+ *   it, 'auto' falls back to the single-threaded build (`info.fallbackReason` says why).
+ */
+export const TIME_LIMITS = Object.freeze({ fetchTimeoutMs: 30_000, threadPoolTimeoutMs: 20_000 });
+
+/** `12 s`, `1.5 s`, `250 ms`: a time limit for a message. */
+export function formatMs(ms) {
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+const shown = (v) => (typeof v === 'number' || typeof v === 'bigint' || v === undefined ? String(v) : JSON.stringify(v) ?? String(v));
+
+/**
+ * null if option `name` is a number in range, else the TypeError/RangeError to throw:
+ * from `min` (above it if `exclusive`) to `max` (below it if `exclusive`), an integer
+ * if `integer`, and finite unless `infinite` (Infinity then means "no limit").
+ */
+export function optionProblem(name, value, { min = 0, max = undefined, exclusive = false, integer = false, infinite = false } = {}) {
+  const kind = integer ? 'an integer' : 'a number';
+  const range =
+    min === -Infinity && max === undefined
+      ? `a finite number`
+      : max === undefined
+      ? `${kind} ${exclusive ? '>' : '≥'} ${min}${infinite ? ' (or Infinity)' : ''}`
+      : exclusive
+        ? `${kind} between ${min} and ${max}, exclusive`
+        : `${kind} from ${min} to ${max}`;
+  if (typeof value !== 'number') return new TypeError(`invalid option: ${name} must be ${range}, not ${shown(value)}`);
+  const above = exclusive ? value > min : value >= min;
+  const below = max === undefined || (exclusive ? value < max : value <= max);
+  const ok = above && below && (Number.isFinite(value) ? !integer || Number.isInteger(value) : infinite && value > 0);
+  return ok ? null : new RangeError(`invalid option: ${name} must be ${range}, not ${shown(value)}`);
+}
+
+/** Face-detector options (`detectFaces`, `segmentVideoFrame`'s `detectOptions`): the first range problem, or null. */
+export function detectOptionsProblem(o) {
+  if (o === undefined || o === null) return null;
+  if (typeof o !== 'object') return new TypeError(`invalid option: detector options must be an object, not ${shown(o)}`);
+  const ranges = {
+    maxSide: { min: 40, integer: true }, // the detector finds faces of about 40 px and up
+    step: { min: 1, integer: true },
+    pyramidScale: { min: 0, max: 1, exclusive: true },
+    scoreThreshold: { min: -Infinity },
+  };
+  for (const [name, range] of Object.entries(ranges)) {
+    if (o[name] === undefined) continue;
+    const problem = optionProblem(name, o[name], range);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/**
+ * null if the rectangle `{ x, y, w, h }` (a face box or a crop, in image pixels)
+ * overlaps the `width`×`height` image, else the RangeError (`what`: 'face box' or 'crop').
+ */
+export function rectProblem(what, r, width, height) {
+  if (r.w > 0 && r.h > 0 && r.x < width && r.y < height && r.x + r.w > 0 && r.y + r.h > 0) return null;
+  const where = `at (${r.x}, ${r.y}), ${r.w}×${r.h},`;
+  if (!(r.w > 0 && r.h > 0)) return new RangeError(`invalid ${what}: ${where} must have a positive width and height`);
+  return new RangeError(`invalid ${what}: ${where} lies entirely outside the ${width}×${height} image`);
+}
+
 /** The model file's magic and the format versions this package's wasm reads (model.rs). */
 export const MODEL_FORMAT = Object.freeze({ magic: 'FACEFRST', version: 4, oldest: 2 });
 

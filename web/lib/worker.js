@@ -26,7 +26,7 @@ function threadsUnavailable() {
   return null;
 }
 
-import { modelProblem } from './limits.js';
+import { modelProblem, formatMs, TIME_LIMITS } from './limits.js';
 
 // Literal specifiers so bundlers (Vite) see and emit both builds.
 const BUILDS = {
@@ -37,19 +37,65 @@ const BUILDS = {
 let ready = null; // memoised load: Promise<{ wasm, seg, info }>
 let state = null;
 
-async function fetchModel(url) {
-  let res;
+/**
+ * Downloads `url`. Gives up when nothing arrives for `timeoutMs` — no answer, or a body
+ * that stalls — with a message naming the URL; reports `{ file, url, loaded, total }`
+ * to `progress` as bytes arrive (`total` is null when the server does not say).
+ */
+async function download(url, { file, what, timeoutMs, progress }) {
+  const ctrl = new AbortController();
+  let timer = 0;
+  const arm = () => {
+    clearTimeout(timer);
+    if (Number.isFinite(timeoutMs)) timer = setTimeout(() => ctrl.abort(), timeoutMs);
+  };
+  const fail = (why) => new Error(`could not fetch ${what} from ${url}: ${why}`);
+  arm();
   try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new Error(`could not fetch the model from ${url}: ${e.message}`);
+    let res;
+    try {
+      res = await fetch(url, { signal: ctrl.signal });
+    } catch (e) {
+      throw ctrl.signal.aborted ? fail(`no answer within ${formatMs(timeoutMs)} (the fetchTimeoutMs limit)`) : fail(e.message);
+    }
+    if (!res.ok) throw fail(`HTTP ${res.status} ${res.statusText}`);
+    // Content-Length counts encoded bytes; with compression it is only a hint.
+    const length = Number(res.headers.get('Content-Length'));
+    const total = Number.isFinite(length) && length > 0 && !res.headers.get('Content-Encoding') ? length : null;
+    let loaded = 0;
+    progress?.({ file, url, loaded, total });
+    if (!res.body) return new Uint8Array(await res.arrayBuffer());
+    const reader = res.body.getReader();
+    const chunks = [];
+    for (;;) {
+      let r;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        if (!ctrl.signal.aborted) throw fail(e.message);
+        throw fail(`the download stalled: nothing arrived for ${formatMs(timeoutMs)} after ${loaded}${total ? ` of ${total}` : ''} bytes (the fetchTimeoutMs limit)`);
+      }
+      if (r.done) break;
+      arm();
+      chunks.push(r.value);
+      loaded += r.value.length;
+      progress?.({ file, url, loaded, total });
+    }
+    if (chunks.length === 1) return chunks[0];
+    const bytes = new Uint8Array(loaded);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    return bytes;
+  } finally {
+    clearTimeout(timer);
   }
-  if (!res.ok) throw new Error(`could not fetch the model from ${url}: HTTP ${res.status} ${res.statusText}`);
-  return new Uint8Array(await res.arrayBuffer());
 }
 
-async function fetchSegmentationModel(url) {
-  const bytes = await fetchModel(url);
+async function fetchSegmentationModel(url, opts) {
+  const bytes = await download(url, { ...opts, file: 'model', what: 'the model' });
   const problem = modelProblem(bytes);
   if (problem) throw new Error(`${url}: ${problem.message}`);
   return bytes;
@@ -62,18 +108,42 @@ async function loadBuild(build, numThreads) {
   return wasm;
 }
 
-async function load({ modelUrl, modelBytes, detectorUrl, detectorBytes, threads = 'auto', numThreads, panicChannel }) {
+/** `promise`, or a rejection with `message()` once `ms` have passed without it settling. */
+function within(promise, ms, message) {
+  if (!Number.isFinite(ms)) return promise;
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(message()), { timedOut: true })), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+async function load(
+  {
+    modelUrl,
+    modelBytes,
+    detectorUrl,
+    detectorBytes,
+    threads = 'auto',
+    numThreads,
+    panicChannel,
+    fetchTimeoutMs = TIME_LIMITS.fetchTimeoutMs,
+    threadPoolTimeoutMs = TIME_LIMITS.threadPoolTimeoutMs,
+  },
+  progress,
+) {
   if (!['auto', 'single', 'multi'].includes(threads)) {
     throw new Error(`threads must be 'auto', 'single' or 'multi', not ${JSON.stringify(threads)}`);
   }
-  const modelPromise = modelBytes ? Promise.resolve(new Uint8Array(modelBytes)) : fetchSegmentationModel(modelUrl);
+  const fetchOpts = { timeoutMs: fetchTimeoutMs, progress };
+  const modelPromise = modelBytes ? Promise.resolve(new Uint8Array(modelBytes)) : fetchSegmentationModel(modelUrl, fetchOpts);
   modelPromise.catch(() => {}); // reported below, after the build is chosen
   // The face detector is optional: without it (or if it fails to load) segmenting
   // still works and `info.detector` says why face framing is unavailable.
   const detectorPromise = detectorBytes
     ? Promise.resolve(new Uint8Array(detectorBytes))
     : detectorUrl
-      ? fetchModel(detectorUrl).catch((e) => Promise.reject(new Error(e.message.replace('the model', 'the face detector model'))))
+      ? download(detectorUrl, { ...fetchOpts, file: 'detector', what: 'the face detector model' })
       : null;
   detectorPromise?.catch(() => {});
   const why = threadsUnavailable();
@@ -82,15 +152,20 @@ async function load({ modelUrl, modelBytes, detectorUrl, detectorBytes, threads 
   let build = threads === 'single' || why ? 'single' : 'threads';
   let fallback = threads === 'single' ? null : why;
   let wasm;
-  try {
-    wasm = await loadBuild(build, n);
-  } catch (e) {
-    if (build !== 'threads' || threads === 'multi') throw e;
-    // e.g. a browser that validates shared memory but cannot start the pool.
-    fallback = `the threaded build failed to start: ${e.message}`;
-    build = 'single';
-    wasm = await loadBuild(build, n);
+  if (build === 'threads') {
+    // The pool's start can hang (e.g. a bundler's dev server that never serves a pool
+    // thread's script): past the limit, 'auto' goes on single-threaded. The threaded
+    // instance, if it ever starts, is left unused; dispose() ends its threads.
+    try {
+      wasm = await within(loadBuild(build, n), threadPoolTimeoutMs, () => `the thread pool did not start within ${formatMs(threadPoolTimeoutMs)} (the threadPoolTimeoutMs limit)`);
+    } catch (e) {
+      if (threads === 'multi') throw new Error(`threads: 'multi' was asked for but ${e.timedOut ? e.message : `the threaded build failed to start: ${e.message}`}`);
+      // e.g. a browser that validates shared memory but cannot start the pool.
+      fallback = e.timedOut ? e.message : `the threaded build failed to start: ${e.message}`;
+      build = 'single';
+    }
   }
+  wasm ??= await loadBuild(build, n);
   // Panics on any thread are also announced to index.js (a pool thread cannot throw to it).
   if (panicChannel) wasm.setPanicChannel(panicChannel);
   const seg = new wasm.Segmenter(await modelPromise);
@@ -107,7 +182,8 @@ async function load({ modelUrl, modelBytes, detectorUrl, detectorBytes, threads 
   const info = {
     build,
     threads: wasm.threads(),
-    classes: seg.classes(),
+    // The core's last class, padding, is only the model's frame: it never appears in results.
+    classes: seg.classes().filter((c) => c.name !== 'padding'),
     size: seg.size,
     trees: seg.trees,
     nodes: seg.nodes,
@@ -122,7 +198,7 @@ async function load({ modelUrl, modelBytes, detectorUrl, detectorBytes, threads 
 
 const handlers = {
   async init(msg) {
-    ready ??= load(msg);
+    ready ??= load(msg, (p) => self.postMessage({ id: msg.id, progress: p }));
     state = await ready;
     return { result: state.info };
   },
