@@ -53,6 +53,7 @@ fn synthetic_photo(w: u32, h: u32, seed: u32) -> Photo {
             height: h,
             data: labels,
         },
+        weight: 1.0,
     }
 }
 

@@ -19,12 +19,17 @@ use image::RgbImage;
 use ndarray::{concatenate, Array2, Axis};
 use serde::{Deserialize, Serialize};
 
-/// A photo with cleaned labels at its own resolution.
+/// A photo with cleaned labels at its own resolution. A label of
+/// [`Class::Padding`] on the photo's own pixels means *ignore*: not trained on, not
+/// scored (a dataset's unmapped-on-purpose values, or pixels from off a shifted photo).
 #[derive(Clone, Debug)]
 pub struct Photo {
     pub name: String,
     pub photo: RgbImage,
     pub labels: LabelMap,
+    /// How often the forest's bootstrap draws this photo's pixels relative to other
+    /// photos' (1: as often; a dataset's weight when several are combined).
+    pub weight: f32,
 }
 
 /// A photo resized into the square, its labels there and its feature planes.
@@ -186,6 +191,7 @@ pub fn train_model(
             name: format!("{}~{copy}", p.name),
             photo,
             labels,
+            weight: p.weight,
         }
     });
     let photos = &photos[..];
@@ -582,6 +588,7 @@ pub fn perturbed(
             ),
             photo,
             labels,
+            weight: p.weight,
         }
     })
 }

@@ -82,6 +82,7 @@ pub fn face(width: u32, height: u32, seed: u64) -> Photo {
             height,
             data: labels,
         },
+        weight: 1.0,
     }
 }
 

@@ -95,6 +95,7 @@ pub fn load(
             name: name.clone(),
             labels: clean_labels(&labels, cleaning),
             photo,
+            weight: 1.0,
         })
     });
     loaded.into_iter().collect()
@@ -133,7 +134,7 @@ fn list(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
 }
 
-fn natural_key(s: &str) -> Vec<(String, u64)> {
+pub(crate) fn natural_key(s: &str) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut text = String::new();
     let mut num: Option<u64> = None;

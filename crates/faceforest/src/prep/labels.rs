@@ -37,20 +37,31 @@ pub enum LabelCleaning {
 
 /// Cleans a colour label image into class ids and splits the eyes.
 pub fn clean_labels(rgb: &RgbImage, method: LabelCleaning) -> LabelMap {
-    let mut map = match method {
-        LabelCleaning::Nearest => nearest_palette(rgb),
-        LabelCleaning::KMeans => kmeans_gray(rgb),
-    };
+    let mut map = snap_to_palette(rgb, &FASSEG_PALETTE, method);
     split_eyes(&mut map);
     map
 }
 
-fn nearest_palette(rgb: &RgbImage) -> LabelMap {
+/// Each pixel of an anti-aliased colour label becomes a class of `palette` by
+/// `method` (no eye split). With [`LabelCleaning::Nearest`] a tie goes to the
+/// earlier palette entry.
+pub fn snap_to_palette(
+    rgb: &RgbImage,
+    palette: &[([u8; 3], Class)],
+    method: LabelCleaning,
+) -> LabelMap {
+    match method {
+        LabelCleaning::Nearest => nearest_palette(rgb, palette),
+        LabelCleaning::KMeans => kmeans_gray(rgb, palette),
+    }
+}
+
+fn nearest_palette(rgb: &RgbImage, palette: &[([u8; 3], Class)]) -> LabelMap {
     let data = rgb
         .pixels()
         .map(|p| {
             let mut best = (u32::MAX, Class::Background);
-            for (c, class) in FASSEG_PALETTE {
+            for &(c, class) in palette {
                 let d: u32 = (0..3)
                     .map(|i| (p.0[i] as i32 - c[i] as i32).pow(2) as u32)
                     .sum();
@@ -72,10 +83,10 @@ fn gray(c: [u8; 3]) -> f64 {
     0.299 * c[0] as f64 + 0.587 * c[1] as f64 + 0.114 * c[2] as f64
 }
 
-fn kmeans_gray(rgb: &RgbImage) -> LabelMap {
+fn kmeans_gray(rgb: &RgbImage, palette: &[([u8; 3], Class)]) -> LabelMap {
     // 1-D k-means over a 256-level histogram of the grayscale values: exact Lloyd
     // iterations, deterministic initialisation at evenly spaced quantiles.
-    let k = FASSEG_PALETTE.len();
+    let k = palette.len();
     let values: Vec<u8> = rgb
         .pixels()
         .map(|p| gray(p.0).round().clamp(0.0, 255.0) as u8)
@@ -124,7 +135,7 @@ fn kmeans_gray(rgb: &RgbImage) -> LabelMap {
     let cluster_class: Vec<Class> = centres
         .iter()
         .map(|&m| {
-            FASSEG_PALETTE
+            palette
                 .iter()
                 .min_by(|a, b| (gray(a.0) - m).abs().total_cmp(&(gray(b.0) - m).abs()))
                 .unwrap()
