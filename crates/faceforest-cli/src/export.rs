@@ -73,6 +73,7 @@ pub fn fit_npy(a: FitNpyArgs) -> CliResult {
         labels: &labels,
         n_features: x.ncols(),
         n_classes: NUM_CLASSES,
+        weights: None,
     };
     let trained = train(&set, &params)?;
     let forest = Forest::from_trained(&trained.trees, bins, NUM_CLASSES, &trained.importances);

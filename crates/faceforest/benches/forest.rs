@@ -84,6 +84,7 @@ fn training(c: &mut Criterion) {
         labels: &data.labels,
         n_features: data.n_features,
         n_classes: 8,
+        weights: None,
     };
     let mut g = c.benchmark_group("train (16 synthetic photos at S=200, 640k pixels)");
     g.sample_size(10);

@@ -129,9 +129,33 @@ pub fn training_data(
     })
 }
 
+/// Each square pixel's training weight: its photo's [`Photo::weight`], or 0 where
+/// the photo's own label is [`Class::Padding`] (ignored: not trained on). The zero
+/// border of the square keeps its padding label and the photo's weight.
+pub fn square_weights(photo: &Photo, labels: &LabelMap, g: &SquareGeometry) -> Vec<f32> {
+    let s = g.size;
+    (0..s * s)
+        .map(|i| {
+            let (x, y) = (i % s, i / s);
+            if g.is_content(x, y) && labels.data[i as usize] == Class::Padding as u8 {
+                0.0
+            } else {
+                photo.weight
+            }
+        })
+        .collect()
+}
+
+/// `None` when every weight is the same (the unweighted bootstrap, as before).
+fn nonuniform(w: Vec<f32>) -> Option<Vec<f32>> {
+    let first = *w.first()?;
+    (!w.iter().all(|&x| x == first)).then_some(w)
+}
+
 fn fit_forest(
     rows: &[u8],
     labels: &[u8],
+    weights: Option<&[f32]>,
     nf: usize,
     bins: Bins,
     params: &ForestParams,
@@ -142,6 +166,7 @@ fn fit_forest(
         labels,
         n_features: nf,
         n_classes: NUM_CLASSES,
+        weights,
     };
     let trained = train_with_progress(&set, params, tree_done)?;
     Ok((
@@ -195,6 +220,14 @@ pub fn train_model(
         }
     });
     let photos = &photos[..];
+    if photos
+        .iter()
+        .any(|p| !(p.weight >= 0.0 && p.weight.is_finite()))
+    {
+        return Err(Error::InvalidConfig(
+            "a photo's weight is negative or not a number".into(),
+        ));
+    }
     let prepared: Vec<Prepared> = par::map_range(photos.len(), |i| {
         prepare(&photos[i], opts.size, &opts.features)
     });
@@ -202,6 +235,13 @@ pub fn train_model(
         .iter()
         .flat_map(|p| p.labels.data.iter().copied())
         .collect();
+    let weights: Option<Vec<f32>> = nonuniform(
+        prepared
+            .iter()
+            .zip(photos)
+            .flat_map(|(p, ph)| square_weights(ph, &p.labels, &p.geometry))
+            .collect(),
+    );
     let views: Vec<_> = prepared.iter().map(|p| p.planes.view()).collect();
     let base = concatenate(Axis(1), &views).map_err(|e| Error::Data(e.to_string()))?;
     drop(views);
@@ -235,8 +275,15 @@ pub fn train_model(
         }
         let rows = bins.transform(planes.view());
         drop(planes);
-        let (forest, imp, oob) =
-            fit_forest(&rows, &labels, nf, bins.clone(), &opts.forest, tree_done)?;
+        let (forest, imp, oob) = fit_forest(
+            &rows,
+            &labels,
+            weights.as_deref(),
+            nf,
+            bins.clone(),
+            &opts.forest,
+            tree_done,
+        )?;
         (importances, oob_accuracy) = (imp, oob);
         stages.push(forest);
         if stage < opts.context_stages {
@@ -257,13 +304,24 @@ pub fn train_model(
                 let held: Vec<usize> = (0..photos.len())
                     .filter(|&j| held_originals.contains(&original(j)))
                     .collect();
-                let (mut r, mut l) = (Vec::new(), Vec::new());
+                let (mut r, mut l, mut w) = (Vec::new(), Vec::new(), Vec::new());
                 for i in (0..photos.len()).filter(|i| !held.contains(i)) {
                     r.extend_from_slice(&rows[i * px * nf..(i + 1) * px * nf]);
                     l.extend_from_slice(&labels[i * px..(i + 1) * px]);
+                    if let Some(ws) = &weights {
+                        w.extend_from_slice(&ws[i * px..(i + 1) * px]);
+                    }
                 }
-                let (fold_forest, _, _) =
-                    fit_forest(&r, &l, nf, bins.clone(), &opts.forest, tree_done)?;
+                let w = weights.as_ref().and_then(|_| nonuniform(w));
+                let (fold_forest, _, _) = fit_forest(
+                    &r,
+                    &l,
+                    w.as_deref(),
+                    nf,
+                    bins.clone(),
+                    &opts.forest,
+                    tree_done,
+                )?;
                 for &i in &held {
                     let p = fold_forest.predict_binned(&rows[i * px * nf..(i + 1) * px * nf]);
                     probs[i * px * NUM_CLASSES..(i + 1) * px * NUM_CLASSES].copy_from_slice(&p);
@@ -383,13 +441,18 @@ pub fn evaluate_photo(seg: &Segmenter, p: &Photo) -> PhotoResult {
 pub fn evaluate_square_probs(p: &Photo, probs: &[f32], g: &SquareGeometry) -> PhotoResult {
     let truth_sq = square_labels(&p.labels, g);
     let mut seed = Confusion::new(SEED_NAMES.len());
+    let s = g.size as usize;
     for (i, &t) in truth_sq.data.iter().enumerate() {
+        if t == Class::Padding as u8 && g.is_content((i % s) as u32, (i / s) as u32) {
+            continue; // ignored on the photo: not scored
+        }
         let pred =
             crate::forest::train::argmax(&probs[i * NUM_CLASSES..(i + 1) * NUM_CLASSES]) as u8;
         seed.add(seed_class(t), seed_class(pred));
     }
     let (labels, photo_probs) = unsquare_probs(probs, g, true);
-    // Only photo pixels count (a shifted photo marks what came from outside it).
+    // Only photo pixels count: ignored pixels, and what a shifted photo took from
+    // outside itself, are labelled padding.
     let (truth, pred): (Vec<u8>, Vec<u8>) = p
         .labels
         .data
@@ -661,5 +724,119 @@ mod tests {
         assert!(plain.iter().flatten().all(|(_, m)| m.is_none()));
         // Same folds, same models: the clean scores agree.
         assert_eq!(plain[1][2].0.honest.accuracy, out[1][2].0.honest.accuracy);
+    }
+
+    /// Synthetic faces whose top-left corner (background) is labelled `corner`.
+    fn with_corner(corner: Class) -> Vec<Photo> {
+        (0..8)
+            .map(|seed| {
+                let mut p = face(40, 52, seed);
+                for y in 0..14 {
+                    for x in 0..12 {
+                        p.labels.data[(y * 40 + x) as usize] = corner as u8;
+                    }
+                }
+                p
+            })
+            .collect()
+    }
+
+    fn corner_share(model: Model, class: Class) -> f64 {
+        let seg = Segmenter::new(model).unwrap();
+        let (mut hit, mut n) = (0, 0);
+        for seed in 100..104 {
+            let p = face(40, 52, seed);
+            let r = evaluate_photo(&seg, &p);
+            for y in 0..14 {
+                for x in 0..12 {
+                    hit += (r.labels[y * 40 + x] == class as u8) as usize;
+                    n += 1;
+                }
+            }
+        }
+        hit as f64 / n as f64
+    }
+
+    #[test]
+    fn ignored_pixels_are_not_trained_on() {
+        let opts = TrainOptions {
+            size: 32,
+            forest: ForestParams {
+                n_trees: 5,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        // Trained on, a wrongly labelled corner is learnt (so the test can fail)...
+        let (wrong, _) = train_model(&with_corner(Class::Mouth), &opts, &|| {}).unwrap();
+        let learnt = corner_share(wrong, Class::Mouth);
+        assert!(learnt > 0.8, "the wrong labels were learnt: {learnt}");
+        // ...ignored, the same corner is read from what the rest of the photos teach.
+        let (ignored, _) = train_model(&with_corner(Class::Padding), &opts, &|| {}).unwrap();
+        assert!(corner_share(ignored.clone(), Class::Mouth) < 0.05);
+        assert!(corner_share(ignored, Class::Background) > 0.9);
+    }
+
+    #[test]
+    fn ignored_pixels_are_not_scored() {
+        let photos = with_corner(Class::Padding);
+        let plain: Vec<Photo> = (0..8).map(|s| face(40, 52, s)).collect();
+        let (model, _) = train_model(
+            &plain,
+            &TrainOptions {
+                size: 32,
+                forest: ForestParams {
+                    n_trees: 2,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            &|| {},
+        )
+        .unwrap();
+        let seg = Segmenter::new(model).unwrap();
+        let (a, b) = (
+            evaluate_photo(&seg, &photos[0]),
+            evaluate_photo(&seg, &plain[0]),
+        );
+        assert_eq!(a.honest.total(), b.honest.total() - 12 * 14);
+        assert!(
+            a.seed.total() < b.seed.total(),
+            "the square view skips them too"
+        );
+        assert_eq!(b.seed.total(), 32 * 32);
+    }
+
+    #[test]
+    fn photo_weights_change_the_bootstrap_and_zero_weight_photos_are_not_learnt() {
+        let mut photos = with_corner(Class::Mouth);
+        photos.extend((0..8).map(|s| face(40, 52, 200 + s)));
+        let opts = TrainOptions {
+            size: 32,
+            forest: ForestParams {
+                n_trees: 5,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let share = |w: f32| {
+            let mut ps = photos.clone();
+            ps[..8].iter_mut().for_each(|p| p.weight = w);
+            let (m, _) = train_model(&ps, &opts, &|| {}).unwrap();
+            corner_share(m, Class::Mouth)
+        };
+        let (heavy, equal, none) = (share(20.0), share(1.0), share(0.0));
+        eprintln!("corner as mouth: weight 20 {heavy}, 1 {equal}, 0 {none}");
+        assert!(
+            heavy > equal + 0.1,
+            "weighted up, more of the corner is mouth: {heavy} vs {equal}"
+        );
+        assert!(none < 0.05, "weight 0: never drawn: {none}");
+        let mut bad = photos.clone();
+        bad[0].weight = f32::NAN;
+        assert!(train_model(&bad, &opts, &|| {})
+            .unwrap_err()
+            .to_string()
+            .contains("weight"));
     }
 }

@@ -187,6 +187,7 @@ mod tests {
             labels: &labels,
             n_features: f,
             n_classes: 4,
+            weights: None,
         };
         let params = ForestParams {
             n_trees: 7,

@@ -23,6 +23,10 @@ pub struct TrainSet<'a> {
     pub labels: &'a [u8],
     pub n_features: usize,
     pub n_classes: usize,
+    /// Per-row sampling weights (`None`: all equal). The bootstrap draws a row with
+    /// probability proportional to its weight; weight 0 leaves a row out entirely
+    /// (an ignored pixel). Without bootstrap only 0 and 1 are accepted.
+    pub weights: Option<&'a [f32]>,
 }
 
 /// How classes are weighted in the Gini criterion and the leaves.
@@ -181,15 +185,52 @@ pub fn train_with_progress(
     if params.n_trees == 0 {
         return Err(Error::InvalidConfig("at least one tree is needed".into()));
     }
+    let cumulative = match data.weights {
+        None => None,
+        Some(w) => {
+            if w.len() != n {
+                return Err(Error::Data("training weights do not match the rows".into()));
+            }
+            if w.iter().any(|&x| !(x >= 0.0 && x.is_finite())) {
+                return Err(Error::InvalidConfig(
+                    "a training weight is negative or not a number".into(),
+                ));
+            }
+            if !params.bootstrap && w.iter().any(|&x| x != 0.0 && x != 1.0) {
+                return Err(Error::InvalidConfig(
+                    "dataset weights need the bootstrap (weights other than 0 and 1 without it)"
+                        .into(),
+                ));
+            }
+            let mut acc = 0f64;
+            let c: Vec<f64> = w
+                .iter()
+                .map(|&x| {
+                    acc += x as f64;
+                    acc
+                })
+                .collect();
+            if acc <= 0.0 {
+                return Err(Error::Data(
+                    "every training pixel is ignored (weight 0)".into(),
+                ));
+            }
+            Some(c)
+        }
+    };
+    let counted = |i: usize| data.weights.is_none_or(|w| w[i] > 0.0);
     let mut class_n = vec![0u64; data.n_classes];
-    data.labels.iter().for_each(|&c| class_n[c as usize] += 1);
+    let n_counted = (0..n)
+        .filter(|&i| counted(i))
+        .map(|i| class_n[data.labels[i] as usize] += 1)
+        .count();
     let present = class_n.iter().filter(|&&c| c > 0).count() as f64;
     let class_w: Vec<f64> = class_n
         .iter()
         .map(|&c| match params.class_weight {
             ClassWeight::None => 1.0,
             ClassWeight::Balanced { power } if c > 0 => {
-                (n as f64 / (present * c as f64)).powf(power as f64)
+                (n_counted as f64 / (present * c as f64)).powf(power as f64)
             }
             ClassWeight::Balanced { .. } => 1.0,
         })
@@ -207,6 +248,7 @@ pub fn train_with_progress(
         class_w,
         mtry,
         oob: oob.as_ref(),
+        cumulative,
     };
     let grown: Vec<(TrainTree, Vec<f64>)> = par::map_range(params.n_trees, |t| {
         let g = ctx.grow(t);
@@ -231,7 +273,7 @@ pub fn train_with_progress(
         let (sum, cnt) = m.into_inner().unwrap();
         let (mut right, mut total) = (0u64, 0u64);
         for i in 0..n {
-            if cnt[i] == 0 {
+            if cnt[i] == 0 || !counted(i) {
                 continue;
             }
             let row = &sum[i * data.n_classes..(i + 1) * data.n_classes];
@@ -264,6 +306,8 @@ struct Ctx<'a> {
     class_w: Vec<f64>,
     mtry: usize,
     oob: Option<&'a Mutex<(Vec<f32>, Vec<u16>)>>,
+    /// Running sums of [`TrainSet::weights`], for weighted bootstrap draws.
+    cumulative: Option<Vec<f64>>,
 }
 
 #[derive(Clone, Debug)]
@@ -322,12 +366,27 @@ impl Ctx<'_> {
             self.params.seed ^ (tree_index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
         let mut mult = vec![0u8; n];
-        if self.params.bootstrap {
+        if let (true, Some(cum)) = (self.params.bootstrap, &self.cumulative) {
+            // As many draws as rows that can be drawn, each row with probability
+            // proportional to its weight.
+            let live = data.weights.unwrap().iter().filter(|&&w| w > 0.0).count();
+            let draws = ((live as f64 * self.params.max_samples).round() as usize).max(1);
+            let total = *cum.last().unwrap();
+            for _ in 0..draws {
+                let u = (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) * total;
+                let i = cum.partition_point(|&c| c <= u).min(n - 1);
+                mult[i] = mult[i].saturating_add(1);
+            }
+        } else if self.params.bootstrap {
             let draws = ((n as f64 * self.params.max_samples).round() as usize).max(1);
             for _ in 0..draws {
                 let i = below(&mut rng, n);
                 mult[i] = mult[i].saturating_add(1);
             }
+        } else if let Some(w) = data.weights {
+            mult.iter_mut()
+                .zip(w)
+                .for_each(|(m, &w)| *m = (w > 0.0) as u8);
         } else {
             mult.iter_mut().for_each(|m| *m = 1);
         }
@@ -469,7 +528,12 @@ impl Ctx<'_> {
         if let Some(oob) = self.oob {
             let k = self.k();
             let mut local: Vec<(usize, Vec<f32>)> = Vec::new();
-            for (i, _) in mult.iter().enumerate().filter(|(_, &m)| m == 0) {
+            let counted = |i: usize| data.weights.is_none_or(|w| w[i] > 0.0);
+            for (i, _) in mult
+                .iter()
+                .enumerate()
+                .filter(|&(i, &m)| m == 0 && counted(i))
+            {
                 local.push((i, tree.dist_of(&data.rows[i * f..(i + 1) * f]).to_vec()));
             }
             let mut g = oob.lock().unwrap();
@@ -696,6 +760,7 @@ mod tests {
             labels: &labels,
             n_features: 3,
             n_classes: 2,
+            weights: None,
         };
         let params = ForestParams {
             n_trees: 15,
@@ -743,6 +808,7 @@ mod tests {
             labels: &labels,
             n_features: 1,
             n_classes: 4,
+            weights: None,
         };
         let params = ForestParams {
             n_trees: 4,
@@ -777,6 +843,7 @@ mod tests {
             labels: &labels,
             n_features: 3,
             n_classes: 2,
+            weights: None,
         };
         let p = ForestParams {
             n_trees: 3,
@@ -813,6 +880,7 @@ mod tests {
             labels: &labels,
             n_features: 3,
             n_classes: 2,
+            weights: None,
         };
         let params = ForestParams::default();
         let ctx = Ctx {
@@ -821,6 +889,7 @@ mod tests {
             class_w: vec![1.0; 2],
             mtry: 1,
             oob: None,
+            cumulative: None,
         };
         let idx: Vec<u32> = (0..10_000).collect();
         let w: Vec<u8> = (0..10_000).map(|i| (i % 3) as u8).collect();
