@@ -49,12 +49,36 @@ pub enum Command {
 
 #[derive(Args, Clone)]
 pub struct DataArgs {
-    /// FASSEG folder (holding frontal01, frontal02, multipose01).
+    /// Dataset description file (datasets/*.toml, format in docs/datasets.md), with an
+    /// optional sampling weight for its pixels relative to the others':
+    /// `--dataset datasets/fasseg.toml --dataset datasets/celebamask-hq.toml:0.5`.
+    /// Repeat to combine datasets. Default: FASSEG's standard protocol from --fasseg.
+    #[arg(long = "dataset", value_name = "FILE[:WEIGHT]", value_parser = dataset_arg)]
+    pub datasets: Vec<(PathBuf, f32)>,
+    /// FASSEG folder (holding frontal01, frontal02, multipose01) for the built-in
+    /// FASSEG description, used when no --dataset is given.
     #[arg(long, env = "FASSEG_DIR", default_value = "../shared/fasseg")]
     pub fasseg: PathBuf,
-    /// Label cleaning: nearest palette colour, or the seed's k-means on gray values.
-    #[arg(long, value_enum, default_value_t = Cleaning::Nearest)]
-    pub labels: Cleaning,
+    /// Label cleaning of palette masks: nearest palette colour, or the seed's k-means
+    /// on gray values (default: each description's own `cleaning`).
+    #[arg(long, value_enum)]
+    pub labels: Option<Cleaning>,
+}
+
+/// `FILE` or `FILE:WEIGHT`, the weight above 0 and at most 1000.
+fn dataset_arg(s: &str) -> Result<(PathBuf, f32), String> {
+    if let Some((path, w)) = s.rsplit_once(':') {
+        if let Ok(v) = w.trim().parse::<f64>() {
+            return if v > 0.0 && v <= 1000.0 {
+                Ok((PathBuf::from(path), v as f32))
+            } else {
+                Err(format!(
+                    "weight {w} of {path} is not within 0–1000 (above 0)"
+                ))
+            };
+        }
+    }
+    Ok((PathBuf::from(s), 1.0))
 }
 
 #[derive(Clone, Copy, ValueEnum)]

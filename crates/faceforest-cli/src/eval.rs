@@ -1,7 +1,7 @@
 use crate::args::{DataArgs, EvalArgs};
 use crate::progress::bar;
 use crate::CliResult;
-use faceforest::dataset::fasseg;
+use faceforest::dataset::Part;
 use faceforest::pipeline::{evaluate, perturbed, Evaluation};
 use faceforest::{Model, Segmenter};
 use serde_json::json;
@@ -61,7 +61,7 @@ pub fn evaluate_and_report(
     plots: Option<PathBuf>,
     train_seconds: Option<f64>,
 ) -> CliResult {
-    let photos = fasseg::standard_test(&data.fasseg, data.labels.into())?;
+    let photos = data.load(Part::Test)?;
     let seg = Segmenter::new(model)?;
     let pb = bar(photos.len() as u64, "evaluating");
     let t0 = std::time::Instant::now();
@@ -83,7 +83,7 @@ pub fn evaluate_and_report(
         let bytes = seg.model().to_bytes();
         let report = json!({
             "model": model_path.display().to_string(),
-            "test_photos": "frontal02/test",
+            "test_photos": data.summary(Part::Test)?,
             "n_photos": photos.len(),
             "size": seg.model().size,
             "features": seg.model().features,

@@ -17,7 +17,11 @@ use std::time::Instant;
 
 pub fn run(a: ExportArgs) -> CliResult {
     let opts = a.model.options();
-    let cleaning = a.data.labels.into();
+    let cleaning = a
+        .data
+        .labels
+        .unwrap_or(crate::args::Cleaning::Nearest)
+        .into();
     std::fs::create_dir_all(&a.output)?;
     for (split, photos) in [
         ("train", fasseg::standard_train(&a.data.fasseg, cleaning)?),

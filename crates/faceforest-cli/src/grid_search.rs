@@ -1,7 +1,7 @@
 use crate::args::GridArgs;
 use crate::progress::bar;
 use crate::CliResult;
-use faceforest::dataset::fasseg;
+use faceforest::dataset::Part;
 use faceforest::features::HogConfig;
 use faceforest::forest::ClassWeight;
 use faceforest::pipeline::{cross_validate_robust, train_model, PredictSettings};
@@ -15,7 +15,7 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
 }
 
 pub fn run(a: GridArgs) -> CliResult {
-    let photos = fasseg::standard_train(&a.data.fasseg, a.data.labels.into())?;
+    let photos = a.data.load(Part::Train)?;
     let base = a.model.options();
     let mut grid = Vec::new();
     // 0 stands for "the base features' HOG" when no HOG grid is given.
@@ -182,6 +182,12 @@ pub fn run(a: GridArgs) -> CliResult {
     model
         .notes
         .push(("grid_search_best".into(), best.0.to_string()));
+    model
+        .notes
+        .push(("training_photos".into(), a.data.summary(Part::Train)?));
+    model
+        .notes
+        .push(("training_data_terms".into(), a.data.terms()?));
     if let Some(d) = a.output.parent() {
         std::fs::create_dir_all(d)?;
     }

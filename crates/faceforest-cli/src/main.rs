@@ -1,6 +1,7 @@
 //! `faceforest`: train, evaluate, grid-search and apply the face-parsing forest.
 
 mod args;
+mod data;
 mod eval;
 mod export;
 mod grid_search;

@@ -1,12 +1,12 @@
 use crate::args::TrainArgs;
 use crate::progress::bar;
 use crate::CliResult;
-use faceforest::dataset::fasseg;
+use faceforest::dataset::Part;
 use faceforest::pipeline::train_model;
 use std::time::Instant;
 
 pub fn run(a: TrainArgs) -> CliResult {
-    let photos = fasseg::standard_train(&a.data.fasseg, a.data.labels.into())?;
+    let photos = a.data.load(Part::Train)?;
     let opts = a.model.options();
     let n_features = opts.features.n_features();
     eprintln!(
@@ -28,10 +28,13 @@ pub fn run(a: TrainArgs) -> CliResult {
         "trained_with".into(),
         std::env::args().skip(1).collect::<Vec<_>>().join(" "),
     ));
-    model.notes.push((
-        "training_photos".into(),
-        "frontal02/train + multipose01/train poses 0,+15,-15".into(),
-    ));
+    model
+        .notes
+        .push(("training_photos".into(), a.data.summary(Part::Train)?));
+    // A model inherits its training data's terms.
+    model
+        .notes
+        .push(("training_data_terms".into(), a.data.terms()?));
     model
         .notes
         .push(("options".into(), serde_json::to_string(&opts)?));
