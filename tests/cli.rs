@@ -444,3 +444,170 @@ fn panoramas_are_refused_with_advice() {
     assert!(!ok);
     assert!(err.contains("strip.png: invalid image: the photo is 8000×300 (26.7:1); segmented whole, a face in it would be shrunk to a few pixels — crop it around the face to at most 4:1"), "{err}");
 }
+
+/// Without --model, `segment` uses the shipped model built into the binary, so it
+/// works from any folder (the old default path worked only from the repository root).
+#[test]
+fn segment_without_a_model_works_from_any_folder() {
+    let dir = tmp("builtin");
+    let photo = dir.join("face.png");
+    write_synthetic_png(&photo);
+    let out = bin()
+        .current_dir(&dir)
+        .args(["segment", "face.png", "-o", "seg"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let labels = image::open(dir.join("seg/face.labels.png")).unwrap();
+    assert_eq!((labels.width(), labels.height()), (120, 160));
+    assert!(dir.join("seg/face.overlay.png").is_file());
+    // `info` with no model describes the same built-in model: the shipped file.
+    let info = bin()
+        .current_dir(&dir)
+        .args(["info", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(v["file"], "the built-in shipped model");
+    let shipped = std::fs::metadata(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/models/faceforest.model"),
+    )
+    .unwrap();
+    assert_eq!(v["bytes"].as_u64(), Some(shipped.len()));
+    // A --model that is bad is still reported by its name, not replaced by the default.
+    let bad = dir.join("bad.ff");
+    std::fs::write(&bad, b"").unwrap();
+    let out = bin()
+        .current_dir(&dir)
+        .args(["segment", "face.png", "-o", "seg2", "-m", "bad.ff"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: bad.ff: "), "{err}");
+    assert!(!dir.join("seg2/face.labels.png").exists());
+}
+
+fn print_options(args: &[&str]) -> serde_json::Value {
+    let out = bin()
+        .arg("train")
+        .args(args)
+        .arg("--print-options")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `--preset shipped` stands for the shipped model's recipe (the flags
+/// scripts/train-web-model.sh spelled out before the preset existed), and the script
+/// now trains with it.
+#[test]
+fn the_shipped_preset_is_the_scripts_recipe() {
+    let recipe = "--size 128 --colour lab --hog-cell 6 --context 9,25 \
+        --trees 16 --max-leaves 3000 --class-weight-power 0.5 --augment 1 \
+        --context-stages 2 --skip-confident 0.95 --largest-parts --smooth 1 --part-scale 0.65 --seed 0 \
+        --size-budget 2000000";
+    let flags: Vec<&str> = recipe.split_whitespace().collect();
+    let spelled = print_options(&flags);
+    let preset = print_options(&["--preset", "shipped"]);
+    assert_eq!(preset["options"], spelled["options"]);
+    assert_eq!(preset["preset"], "shipped");
+    // ... and the options recorded in the shipped model itself.
+    let info = bin().args(["info", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let recorded = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n[0] == "options")
+        .expect("the shipped model records its options");
+    let recorded: serde_json::Value = serde_json::from_str(recorded[1].as_str().unwrap()).unwrap();
+    assert_eq!(preset["options"], recorded);
+    assert_ne!(
+        print_options(&[])["options"],
+        preset["options"],
+        "the defaults differ"
+    );
+    // An option given with the preset wins; the rest stay the preset's.
+    let two = print_options(&["--preset", "shipped", "--trees", "2"]);
+    assert_eq!(two["options"]["forest"]["n_trees"], 2);
+    assert_eq!(two["options"]["size"], 128);
+    let script = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/train-web-model.sh"),
+    )
+    .unwrap();
+    let train_line = script
+        .lines()
+        .find(|l| l.contains("faceforest train"))
+        .expect("the script trains");
+    assert!(train_line.contains("--preset shipped"), "{train_line}");
+    let out = bin().args(["train", "--preset", "fancy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("invalid value 'fancy' for '--preset <PRESET>'"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A tiny run from the preset records the preset, its expanded command line and the
+/// options in the model.
+#[test]
+fn a_preset_run_is_recorded_in_the_model() {
+    let Some(data) = fasseg() else { return };
+    let dir = tmp("preset");
+    let model = dir.join("p.ff");
+    let out = bin()
+        .args([
+            "train", "--preset", "shipped", "--size", "32", "--trees", "1",
+        ])
+        .args(["--max-leaves", "40", "--context-stages", "1", "-o"])
+        .arg(&model)
+        .arg("--fasseg")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = bin()
+        .arg("info")
+        .arg(&model)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let notes: std::collections::HashMap<String, String> =
+        serde_json::from_value::<Vec<(String, String)>>(v["notes"].clone())
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(notes["preset"], "shipped");
+    assert!(
+        notes["trained_with"].contains("--preset shipped")
+            && notes["trained_with"].contains("--colour lab")
+            && notes["trained_with"].contains("--part-scale 0.65"),
+        "{}",
+        notes["trained_with"]
+    );
+    let opts: serde_json::Value = serde_json::from_str(&notes["options"]).unwrap();
+    assert_eq!(opts["size"], 32);
+    assert_eq!(opts["forest"]["n_trees"], 1);
+    assert_eq!(opts["context_stages"], 1);
+    assert_eq!(opts["augment"]["copies"], 1);
+    assert_eq!(opts["post"]["largest_parts"], true);
+    assert_eq!(v["stages"], 2);
+    assert_eq!(v["post"]["smooth"], 1);
+}
