@@ -77,7 +77,8 @@ post_process() { # $1 raw wasm, $2 out dir, $3 wasm-opt feature flags
     "$WASM_OPT" "$OPT_LEVEL" $feats "$bg" -o "$bg.opt"
     mv "$bg.opt" "$bg"
   fi
-  printf '%s\n' '*' > "$out/.gitignore"
+  # No ignore file in $out: the repository's .gitignore keeps it out of git, and npm
+  # would honour one here and leave the wasm out of web/lib's package.
   log "$(basename "$out"): $(stat -c %s "$bg") bytes wasm, $(gzip -9c "$bg" | wc -c) gzip"
 }
 
