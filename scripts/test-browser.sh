@@ -5,7 +5,9 @@
 #      a small one into target/test-model.bin (crates/faceforest-wasm/examples)
 #   3. Playwright + headless Chromium tests (node --test tests/e2e/*.test.mjs):
 #      build selection with/without COOP/COEP, identical labels from both builds,
-#      the Vite example, parity with native labels on 5 FASSEG test photos, errors,
+#      the Vite example, the npm package (package.test.mjs: npm pack -> a fresh Vite
+#      project, vite build and vite dev, threaded and single-threaded, the package on
+#      another origin), parity with native labels on 5 FASSEG test photos, errors,
 #      limits and crashes (failures.test.mjs: bad inputs, pool panic, out of memory)
 #   4. the demo site: scripts/build-site.sh writes dist/, then tests/e2e/site.test.mjs
 #      serves it under /faceforest/ without COOP/COEP (isolation via coi-serviceworker):
