@@ -52,6 +52,19 @@ before(async () => {
     startServer({ root: path.join(tmp, 'dist'), coi: false }),
     startServer({ root: path.join(tmp, 'cdn/package'), cors: true }),
   ]);
+  // A page on another origin that takes the package from the "CDN" through an import
+  // map (the same main.js, unbundled).
+  const cdn = servers[2].url;
+  const page = path.join(tmp, 'cdn-page');
+  fs.mkdirSync(page);
+  fs.copyFileSync(path.join(app, 'main.js'), path.join(page, 'main.js'));
+  fs.copyFileSync(PHOTO, path.join(page, 'photo.png'));
+  const importMap = { imports: { 'faceforest-web': `${cdn}index.js`, 'faceforest-web/model': `${cdn}model.js` } };
+  fs.writeFileSync(
+    path.join(page, 'index.html'),
+    fs.readFileSync(path.join(app, 'index.html'), 'utf8').replace('<pre', `<script type="importmap">${JSON.stringify(importMap)}</script>\n<pre`),
+  );
+  servers.push(await startServer({ root: page, coi: true }), await startServer({ root: page, coi: false }));
   browser = await launchBrowser();
 });
 
@@ -131,5 +144,19 @@ test('(e) vite dev with the installed package: threaded, same labels', async () 
   const r = await result(`http://127.0.0.1:${devServer.httpServer.address().port}/`);
   assert.equal(r.build, 'threads', r.fallbackReason);
   assert.ok(r.threads >= 2, `threads: ${r.threads}`);
+  checkLabels(r);
+});
+
+test('(e) the package on another origin (a CDN), page with COOP/COEP: the worker starts, threaded, same labels', async () => {
+  assert.notEqual(new URL(servers[3].url).origin, new URL(servers[2].url).origin);
+  const r = await result(servers[3].url);
+  assert.equal(r.build, 'threads', r.fallbackReason);
+  assert.ok(r.threads >= 2, `threads: ${r.threads}`);
+  checkLabels(r);
+});
+
+test('(e) the package on another origin (a CDN), page without headers: single-threaded, same labels', async () => {
+  const r = await result(servers[4].url);
+  assert.equal(r.build, 'single');
   checkLabels(r);
 });

@@ -43,6 +43,21 @@ function toBytes(modelBytes) {
   throw new TypeError('modelBytes must be an ArrayBuffer or a typed array');
 }
 
+function sameOriginAsPage(url) {
+  const page = globalThis.location?.href;
+  return !page || new URL(url).origin === new URL(page).origin;
+}
+
+function crossOriginWorker(url) {
+  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url)};\n`], { type: 'text/javascript' }));
+  try {
+    return new Worker(shim, { type: 'module', name: 'faceforest' });
+  } finally {
+    // Revoked later rather than at once, for browsers that read a worker's blob lazily.
+    setTimeout(() => URL.revokeObjectURL(shim), 60_000);
+  }
+}
+
 class Connection {
   constructor(initMsg) {
     this.initMsg = initMsg;
@@ -54,7 +69,13 @@ class Connection {
     this.channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(this.channelName) : null;
     // The call being run is the oldest pending one.
     if (this.channel) this.channel.onmessage = ({ data }) => this.crashed(crashError(String(data), true), [...this.pending.values()][0]);
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'faceforest' });
+    // The literal `new Worker(new URL(...))` lets bundlers find and emit the worker.
+    // From another origin (the package on a CDN) a Worker cannot be built from the
+    // script's URL (SecurityError): a same-origin blob that imports it is (the files
+    // must then be served with CORS, as CDNs do).
+    this.worker = sameOriginAsPage(import.meta.url)
+      ? new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'faceforest' })
+      : crossOriginWorker(new URL('./worker.js', import.meta.url).href);
     this.worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
       if (!p) return;
