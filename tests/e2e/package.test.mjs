@@ -105,7 +105,7 @@ function checkLabels(r) {
 test('(e) npm pack of web/lib keeps both wasm builds, the pool helper, the types and the model', () => {
   const files = pack.files.map((f) => f.path);
   for (const f of [
-    'package.json', 'README.md', 'index.js', 'index.d.ts', 'worker.js', 'limits.js', 'model.js', 'model.d.ts',
+    'package.json', 'README.md', 'index.js', 'index.d.ts', 'worker.js', 'limits.js', 'image.js', 'model.js', 'model.d.ts',
     'pkg-threads/faceforest_wasm.js', 'pkg-threads/faceforest_wasm_bg.wasm',
     'pkg-single/faceforest_wasm.js', 'pkg-single/faceforest_wasm_bg.wasm',
     'models/faceforest.model', 'models/MODEL-TERMS.md',

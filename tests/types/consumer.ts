@@ -33,6 +33,15 @@ export async function readme(ctx: CanvasRenderingContext2D, w: number, h: number
   console.log(d.wasmMemoryBytes, d.restarts, v.box?.w, seg2.info.detector.available, seg2.info.cropAspect);
   seg2.dispose();
 
+  // Other image sources, drawn into an ImageData by the package.
+  const img = new Image();
+  await img.decode();
+  const bitmap = await createImageBitmap(file);
+  for (const source of [img, ctx.canvas, new OffscreenCanvas(w, h), bitmap, new VideoFrame(bitmap, { timestamp: 0 }), document.createElement('video'), file]) {
+    new Blob([(await seg.segment(source)).labels]);
+  }
+  await seg2.segmentVideoFrame(document.createElement('video'), { detectEvery: 3 });
+
   // Plain RGBA objects, limits, file headers.
   await seg.segment({ data: new Uint8Array(w * h * 4), width: w, height: h });
   const head = inspectImageFile(new Uint8Array(await file.arrayBuffer()));

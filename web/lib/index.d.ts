@@ -170,6 +170,13 @@ export interface ImageLike {
   height: number;
 }
 
+/**
+ * What `segment` and the other image methods take: RGBA pixels, or a source drawn
+ * into an ImageData on the calling thread first (an `<img>` must have loaded, a
+ * `<video>` must have a frame; a Blob/File is a PNG, JPEG or WebP file).
+ */
+export type ImageSource = ImageLike | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap | VideoFrame | HTMLVideoElement | Blob;
+
 export interface SegmentOptions {
   /**
    * Transfer the image's buffer to the worker instead of copying it (the caller's
@@ -201,18 +208,18 @@ export interface ColouriseOptions {
 
 export interface Segmenter {
   readonly info: SegmenterInfo;
-  segment(image: ImageLike, options?: SegmentOptions): Promise<SegmentResult>;
-  segmentProbabilities(image: ImageLike, options?: SegmentOptions): Promise<ProbabilitiesResult>;
+  segment(image: ImageSource, options?: SegmentOptions): Promise<SegmentResult>;
+  segmentProbabilities(image: ImageSource, options?: SegmentOptions): Promise<ProbabilitiesResult>;
   /** RGBA overlay, ready for `new ImageData(rgba, width, height)`. */
   colourise(labels: Uint8Array, options?: ColouriseOptions): Promise<ResultRgba>;
   /** Faces in the image, largest first (needs `detectorUrl`/`detectorBytes`). */
-  detectFaces(image: ImageLike, options?: DetectOptions): Promise<DetectResult>;
+  detectFaces(image: ImageSource, options?: DetectOptions): Promise<DetectResult>;
   /** The crop the model expects around a face box. */
   cropFor(box: FaceBox, width: number, height: number): Promise<CropRect>;
   /** Segments through the crop around `box` (or `options.crop`); labels for the whole image. */
-  segmentFace(image: ImageLike, box: FaceBox | null, options?: SegmentOptions & { crop?: CropRect }): Promise<FaceSegmentResult>;
+  segmentFace(image: ImageSource, box: FaceBox | null, options?: SegmentOptions & { crop?: CropRect }): Promise<FaceSegmentResult>;
   /** One webcam frame: periodic detection, smoothed box, face crop segmented. */
-  segmentVideoFrame(image: ImageLike, options?: VideoFrameOptions): Promise<VideoFrameResult>;
+  segmentVideoFrame(image: ImageSource, options?: VideoFrameOptions): Promise<VideoFrameResult>;
   /** Forgets the tracked face box. */
   resetTracking(): Promise<void>;
   /** Memory and restarts, for long sessions. */

@@ -25,6 +25,7 @@ import {
   rectProblem,
   inspectImageFile,
 } from './limits.js';
+import { toPixels } from './image.js';
 
 export { LIMITS, MODEL_FORMAT, TIME_LIMITS, inspectImageFile };
 
@@ -208,16 +209,19 @@ export async function createSegmenter(options = {}) {
 
   // Checks an image (and, with `check(width, height)`, what depends on its size) and
   // sends `{ type, data, width, height, ...extra }` to the worker.
-  const send = async (type, image, opts, extra, check) => {
+  const send = async (type, source, opts, extra, check) => {
+    if (disposed) throw disposed;
+    // <img>, <canvas>, ImageBitmap, VideoFrame, <video>, Blob: drawn here (image.js).
+    const { image, fresh } = await toPixels(source);
     if (disposed) throw disposed;
     // Same checks and messages as the wasm's, before anything is copied.
     const problem = imageProblem(image) ?? check?.(image.width, image.height);
     if (problem) throw problem;
     const { data, width, height } = image;
-    // Copy unless the caller gives the buffer away (it is then detached).
+    // Copy unless the caller gives the buffer away (it is then detached) or it is ours.
     const shared = typeof SharedArrayBuffer === 'function' && data.buffer instanceof SharedArrayBuffer;
     const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-    const bytes = opts?.transfer && !shared && whole ? data : data.slice();
+    const bytes = (opts?.transfer || fresh) && !shared && whole ? data : data.slice();
     const c = await connection();
     return c.request({ type, data: bytes, width, height, ...extra }, [bytes.buffer]);
   };
