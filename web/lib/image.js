@@ -51,29 +51,32 @@ function draw(src, width, height) {
 }
 
 /**
- * `image` as `{ data, width, height }`: as it is if it already is one, else drawn on
- * the calling thread. `fresh` says whether the bytes are a new copy (which may be
- * transferred to the worker).
+ * `image` as `{ image: { data, width, height }, fresh }`: as it is if it already is
+ * one, else drawn on the calling thread; `fresh` says whether the bytes are a new copy
+ * (which may be transferred to the worker). Synchronous except for a Blob (a Promise),
+ * so calls keep their order.
  */
-export async function toPixels(image) {
+export function toPixels(image) {
   if (isPixels(image)) return { image, fresh: false };
-  if (is(image, 'Blob')) {
-    const bytes = new Uint8Array(await image.arrayBuffer());
-    const { width, height } = inspectImageFile(bytes); // the core's messages, before decoding
-    let bmp;
-    try {
-      // As the file's pixels are (no colour conversion, no premultiplication).
-      bmp = await createImageBitmap(new Blob([bytes], { type: image.type }), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-    } catch (e) {
-      throw invalid(`the browser could not decode the file (${e?.message ?? e})`);
-    }
-    try {
-      return { image: draw(bmp, bmp.width || width, bmp.height || height), fresh: true };
-    } finally {
-      bmp.close();
-    }
-  }
+  if (is(image, 'Blob')) return blobPixels(image);
   const size = sourceSize(image);
   if (!size) return { image, fresh: false }; // imageProblem() says what is wrong with it
   return { image: draw(image, size[0], size[1]), fresh: true };
+}
+
+async function blobPixels(image) {
+  const bytes = new Uint8Array(await image.arrayBuffer());
+  const { width, height } = inspectImageFile(bytes); // the core's messages, before decoding
+  let bmp;
+  try {
+    // As the file's pixels are (no colour conversion, no premultiplication).
+    bmp = await createImageBitmap(new Blob([bytes], { type: image.type }), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch (e) {
+    throw invalid(`the browser could not decode the file (${e?.message ?? e})`);
+  }
+  try {
+    return { image: draw(bmp, bmp.width || width, bmp.height || height), fresh: true };
+  } finally {
+    bmp.close();
+  }
 }

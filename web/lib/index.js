@@ -211,9 +211,14 @@ export async function createSegmenter(options = {}) {
   // sends `{ type, data, width, height, ...extra }` to the worker.
   const send = async (type, source, opts, extra, check) => {
     if (disposed) throw disposed;
-    // <img>, <canvas>, ImageBitmap, VideoFrame, <video>, Blob: drawn here (image.js).
-    const { image, fresh } = await toPixels(source);
-    if (disposed) throw disposed;
+    // <img>, <canvas>, ImageBitmap, VideoFrame, <video>, Blob: drawn here (image.js);
+    // only a Blob waits (for decoding), so other calls stay in order.
+    let pixels = toPixels(source);
+    if (pixels instanceof Promise) {
+      pixels = await pixels;
+      if (disposed) throw disposed;
+    }
+    const { image, fresh } = pixels;
     // Same checks and messages as the wasm's, before anything is copied.
     const problem = imageProblem(image) ?? check?.(image.width, image.height);
     if (problem) throw problem;
