@@ -5,7 +5,7 @@
 #   dist/index.html app.js png.js style.css CREDITS.md assets/astronaut.png   web/demo
 #   dist/coi-serviceworker.js   cross-origin isolation on header-less hosts (npm), after
 #                               web/demo/offline-sw.js (the site cached for offline use)
-#   dist/lib/                   web/lib: index.js, worker.js, pkg-threads/, pkg-single/
+#   dist/lib/                   web/lib: index.js, worker.js, limits.js, image.js, pkg-threads/, pkg-single/
 #   dist/models/                faceforest.model + seeta_fd_frontal_v1.0.bin
 #
 # Does not build wasm: run scripts/build-wasm.sh first (scripts/serve.sh does both).
@@ -56,7 +56,7 @@ cp web/demo/assets/astronaut.png "$OUT/assets/"
 # in dist/ they sit next to it.
 sed -e "s#'\.\./lib/#'./lib/#g" -e "s#'\.\./models/#'./models/#g" web/demo/app.js > "$OUT/app.js"
 grep -q "'\.\./" "$OUT/app.js" && die "app.js still refers to ../ after rewriting"
-cp web/lib/index.js web/lib/worker.js web/lib/limits.js web/lib/index.d.ts web/lib/README.md web/lib/package.json "$OUT/lib/"
+cp web/lib/index.js web/lib/worker.js web/lib/limits.js web/lib/image.js web/lib/index.d.ts web/lib/README.md web/lib/package.json "$OUT/lib/"
 for b in pkg-threads pkg-single; do
   cp -r "web/lib/$b" "$OUT/lib/$b"
   rm -f "$OUT/lib/$b/.gitignore"

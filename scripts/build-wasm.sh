@@ -77,7 +77,8 @@ post_process() { # $1 raw wasm, $2 out dir, $3 wasm-opt feature flags
     "$WASM_OPT" "$OPT_LEVEL" $feats "$bg" -o "$bg.opt"
     mv "$bg.opt" "$bg"
   fi
-  printf '%s\n' '*' > "$out/.gitignore"
+  # No ignore file in $out: the repository's .gitignore keeps it out of git, and npm
+  # would honour one here and leave the wasm out of web/lib's package.
   log "$(basename "$out"): $(stat -c %s "$bg") bytes wasm, $(gzip -9c "$bg" | wc -c) gzip"
 }
 
@@ -94,6 +95,9 @@ build_threads() {
       --features parallel -Z build-std=panic_abort,std --target-dir target/wasm-threads
   post_process "target/wasm-threads/$TARGET/$PROFILE/$OUT_NAME.wasm" web/lib/pkg-threads \
     "--enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue"
+  # The pool helper must start its threads from a blob that imports it by URL, or
+  # they never start under a bundler's dev server (see the script).
+  node "$ROOT/scripts/patch-rayon-helper.mjs" web/lib/pkg-threads
   # The threaded module must import a shared memory, or the page fails later with
   # "DataCloneError: #<Memory> could not be cloned".
   if ! "$ROOT/node_modules/.bin/wasm-dis" web/lib/pkg-threads/${OUT_NAME}_bg.wasm | grep -Eq '\(import "[^"]+" "memory" \(memory .*shared'; then

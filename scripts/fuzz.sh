@@ -23,7 +23,12 @@ TARGETS=("$@")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(model_loader decode_segment)
 log() { printf '\033[1m[fuzz]\033[0m %s\n' "$*" >&2; }
 
-command -v cargo-fuzz >/dev/null || { log "cargo-fuzz is missing: run scripts/setup.sh"; exit 1; }
+# A fresh machine lacks cargo-fuzz or the nightly: scripts/setup.sh installs them.
+if ! command -v cargo-fuzz >/dev/null || ! rustup toolchain list | grep -q "^$NIGHTLY"; then
+  log "cargo-fuzz or $NIGHTLY is missing: installing with scripts/setup.sh"
+  bash scripts/setup.sh
+  command -v cargo-fuzz >/dev/null || { log "cargo-fuzz is still missing after scripts/setup.sh"; exit 1; }
+fi
 cargo run --quiet --release -p faceforest --example fuzz_seeds -- target/fuzz-seeds
 (cd fuzz && cargo +"$NIGHTLY" fuzz build --release)
 status=0

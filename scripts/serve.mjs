@@ -10,6 +10,8 @@
 //   --base   serve ROOT under this URL prefix (anything else is 404)
 //   --mount  also serve DIR under the URL path PREFIX (absolute, not under --base),
 //            e.g. FASSEG photos that stay outside the repository
+//   --cors   serve as a CDN does: any origin may load the files (CORS, and CORP
+//            cross-origin so cross-origin isolated pages may too)
 //
 // Also importable: `const srv = await serve({ root, coi, base, port: 0 }); srv.url; await srv.close();`
 // Tests may pass `hold(pathname, n)`: requests for which it returns true (n counts the
@@ -44,7 +46,7 @@ function normBase(base = '/') {
 }
 
 /** Starts the server; resolves to `{ url, port, close() }`. */
-export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false, base = '/', mounts = [], quiet = true, hold = null } = {}) {
+export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false, cors = false, base = '/', mounts = [], quiet = true, hold = null } = {}) {
   const seen = new Map();
   base = normBase(base);
   const tables = [
@@ -57,6 +59,10 @@ export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false
       headers['Cross-Origin-Opener-Policy'] = 'same-origin';
       headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
       headers['Cross-Origin-Resource-Policy'] = 'same-origin';
+    }
+    if (cors) {
+      headers['Access-Control-Allow-Origin'] = '*';
+      headers['Cross-Origin-Resource-Policy'] = 'cross-origin';
     }
     const send = (status, body, type = 'text/plain; charset=utf-8') => {
       res.writeHead(status, { ...headers, 'Content-Type': type });
@@ -120,7 +126,7 @@ export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false
 }
 
 function parseArgs(argv) {
-  const o = { port: 8080, root: '.', coi: false, base: '/', mounts: [], host: '127.0.0.1', quiet: false };
+  const o = { port: 8080, root: '.', coi: false, cors: false, base: '/', mounts: [], host: '127.0.0.1', quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -130,6 +136,7 @@ function parseArgs(argv) {
     if (a === '--port' || a === '-p') o.port = Number(val());
     else if (a === '--root' || a === '-r') o.root = val();
     else if (a === '--coi') o.coi = true;
+    else if (a === '--cors') o.cors = true;
     else if (a === '--base') o.base = val();
     else if (a === '--host') o.host = val();
     else if (a === '--mount') {
@@ -137,7 +144,7 @@ function parseArgs(argv) {
       if (!dir.length) throw new Error('--mount takes PREFIX=DIR');
       o.mounts.push({ prefix, dir: dir.join('=') });
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/serve.mjs [--port N] [--root DIR] [--coi] [--base /path/] [--mount /prefix=DIR]... [--host H]');
+      console.log('usage: node scripts/serve.mjs [--port N] [--root DIR] [--coi] [--cors] [--base /path/] [--mount /prefix=DIR]... [--host H]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }

@@ -5,7 +5,10 @@
 #      a small one into target/test-model.bin (crates/faceforest-wasm/examples)
 #   3. Playwright + headless Chromium tests (node --test tests/e2e/*.test.mjs):
 #      build selection with/without COOP/COEP, identical labels from both builds,
-#      the Vite example, parity with native labels on 5 FASSEG test photos, errors,
+#      the Vite example, the npm package (package.test.mjs: npm pack -> a fresh Vite
+#      project, vite build and vite dev, threaded and single-threaded, the package on
+#      another origin), TypeScript (types.test.mjs: the README's examples under
+#      tsc --strict 5.6 and the newest), parity with native labels on 5 FASSEG test photos, errors,
 #      limits and crashes (failures.test.mjs: bad inputs, pool panic, out of memory)
 #   4. the demo site: scripts/build-site.sh writes dist/, then tests/e2e/site.test.mjs
 #      serves it under /faceforest/ without COOP/COEP (isolation via coi-serviceworker):
@@ -35,7 +38,7 @@ if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
     || die "could not install chromium"
 fi
-if [[ ! -d node_modules/playwright-core || ! -d node_modules/vite || ! -x node_modules/.bin/wasm-opt ]]; then
+if [[ ! -d node_modules/playwright-core || ! -d node_modules/vite || ! -x node_modules/.bin/wasm-opt || ! -d node_modules/typescript-5.6 || ! -d node_modules/typescript ]]; then
   log "installing npm devDependencies"
   if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi || die "npm install failed"
 fi

@@ -45,11 +45,12 @@ cd "$ROOT"
 export FASSEG_DIR="${FASSEG_DIR:-$ROOT/../shared/fasseg}"
 OUT="${1:-web/models/faceforest.model}"
 cargo build --release -p faceforest-cli
-./target/release/faceforest train \
-  --size 128 --colour lab --hog-cell 6 --context 9,25 \
-  --trees 16 --max-leaves 3000 --class-weight-power 0.5 --augment 1 \
-  --context-stages 2 --skip-confident 0.95 --largest-parts --smooth 1 --part-scale 0.65 --seed 0 \
-  --size-budget 2000000 \
-  -o "$OUT"
+# The recipe is declared once, as `--preset shipped` (SHIPPED_RECIPE in
+# crates/faceforest-cli/src/args.rs): --size 128 --colour lab --hog-cell 6
+# --context 9,25 --trees 16 --max-leaves 3000 --class-weight-power 0.5 --augment 1
+# --context-stages 2 --skip-confident 0.95 --largest-parts --smooth 1 --part-scale 0.65
+# --seed 0 --size-budget 2000000; `faceforest train --preset shipped --print-options`
+# prints it.
+./target/release/faceforest train --preset shipped -o "$OUT"
 ./target/release/faceforest eval "$OUT" --json "${OUT%.model}.metrics.json" --plots out/web-model-plots
 ./target/release/faceforest info "$OUT"

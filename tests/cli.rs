@@ -444,3 +444,299 @@ fn panoramas_are_refused_with_advice() {
     assert!(!ok);
     assert!(err.contains("strip.png: invalid image: the photo is 8000×300 (26.7:1); segmented whole, a face in it would be shrunk to a few pixels — crop it around the face to at most 4:1"), "{err}");
 }
+
+/// Without --model, `segment` uses the shipped model built into the binary, so it
+/// works from any folder (the old default path worked only from the repository root).
+#[test]
+fn segment_without_a_model_works_from_any_folder() {
+    let dir = tmp("builtin");
+    let photo = dir.join("face.png");
+    write_synthetic_png(&photo);
+    let out = bin()
+        .current_dir(&dir)
+        .args(["segment", "face.png", "-o", "seg"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let labels = image::open(dir.join("seg/face.labels.png")).unwrap();
+    assert_eq!((labels.width(), labels.height()), (120, 160));
+    assert!(dir.join("seg/face.overlay.png").is_file());
+    // `info` with no model describes the same built-in model: the shipped file.
+    let info = bin()
+        .current_dir(&dir)
+        .args(["info", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(v["file"], "the built-in shipped model");
+    let shipped = std::fs::metadata(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/models/faceforest.model"),
+    )
+    .unwrap();
+    assert_eq!(v["bytes"].as_u64(), Some(shipped.len()));
+    // A --model that is bad is still reported by its name, not replaced by the default.
+    let bad = dir.join("bad.ff");
+    std::fs::write(&bad, b"").unwrap();
+    let out = bin()
+        .current_dir(&dir)
+        .args(["segment", "face.png", "-o", "seg2", "-m", "bad.ff"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: bad.ff: "), "{err}");
+    assert!(!dir.join("seg2/face.labels.png").exists());
+}
+
+fn print_options(args: &[&str]) -> serde_json::Value {
+    let out = bin()
+        .arg("train")
+        .args(args)
+        .arg("--print-options")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `--preset shipped` stands for the shipped model's recipe (the flags
+/// scripts/train-web-model.sh spelled out before the preset existed), and the script
+/// now trains with it.
+#[test]
+fn the_shipped_preset_is_the_scripts_recipe() {
+    let recipe = "--size 128 --colour lab --hog-cell 6 --context 9,25 \
+        --trees 16 --max-leaves 3000 --class-weight-power 0.5 --augment 1 \
+        --context-stages 2 --skip-confident 0.95 --largest-parts --smooth 1 --part-scale 0.65 --seed 0 \
+        --size-budget 2000000";
+    let flags: Vec<&str> = recipe.split_whitespace().collect();
+    let spelled = print_options(&flags);
+    let preset = print_options(&["--preset", "shipped"]);
+    assert_eq!(preset["options"], spelled["options"]);
+    assert_eq!(preset["preset"], "shipped");
+    // ... and the options recorded in the shipped model itself.
+    let info = bin().args(["info", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let recorded = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n[0] == "options")
+        .expect("the shipped model records its options");
+    let recorded: serde_json::Value = serde_json::from_str(recorded[1].as_str().unwrap()).unwrap();
+    assert_eq!(preset["options"], recorded);
+    assert_ne!(
+        print_options(&[])["options"],
+        preset["options"],
+        "the defaults differ"
+    );
+    // An option given with the preset wins; the rest stay the preset's.
+    let two = print_options(&["--preset", "shipped", "--trees", "2"]);
+    assert_eq!(two["options"]["forest"]["n_trees"], 2);
+    assert_eq!(two["options"]["size"], 128);
+    let script = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/train-web-model.sh"),
+    )
+    .unwrap();
+    let train_line = script
+        .lines()
+        .find(|l| l.contains("faceforest train"))
+        .expect("the script trains");
+    assert!(train_line.contains("--preset shipped"), "{train_line}");
+    let out = bin().args(["train", "--preset", "fancy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("invalid value 'fancy' for '--preset <PRESET>'"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A tiny run from the preset records the preset, its expanded command line and the
+/// options in the model.
+#[test]
+fn a_preset_run_is_recorded_in_the_model() {
+    let Some(data) = fasseg() else { return };
+    let dir = tmp("preset");
+    let model = dir.join("p.ff");
+    let out = bin()
+        .args([
+            "train", "--preset", "shipped", "--size", "32", "--trees", "1",
+        ])
+        .args(["--max-leaves", "40", "--context-stages", "1", "-o"])
+        .arg(&model)
+        .arg("--fasseg")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = bin()
+        .arg("info")
+        .arg(&model)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let notes: std::collections::HashMap<String, String> =
+        serde_json::from_value::<Vec<(String, String)>>(v["notes"].clone())
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(notes["preset"], "shipped");
+    assert!(
+        notes["trained_with"].contains("--preset shipped")
+            && notes["trained_with"].contains("--colour lab")
+            && notes["trained_with"].contains("--part-scale 0.65"),
+        "{}",
+        notes["trained_with"]
+    );
+    let opts: serde_json::Value = serde_json::from_str(&notes["options"]).unwrap();
+    assert_eq!(opts["size"], 32);
+    assert_eq!(opts["forest"]["n_trees"], 1);
+    assert_eq!(opts["context_stages"], 1);
+    assert_eq!(opts["augment"]["copies"], 1);
+    assert_eq!(opts["post"]["largest_parts"], true);
+    assert_eq!(v["stages"], 2);
+    assert_eq!(v["post"]["smooth"], 1);
+}
+
+/// A user's own folder, not FASSEG's layout: JPEG photos, masks whose gray value is a
+/// class id (7 = glasses, ignored), described by a TOML file; `train`, `eval` and
+/// `segment` run on it from another directory.
+#[test]
+fn a_users_own_folder_of_jpegs_and_class_id_masks() {
+    let Some(data) = fasseg() else { return };
+    let dir = tmp("own-folder");
+    let folder = dir.join("my photos");
+    std::fs::create_dir_all(folder.join("images")).unwrap();
+    std::fs::create_dir_all(folder.join("masks")).unwrap();
+    let photos = faceforest::dataset::fasseg::standard_train(
+        &data,
+        faceforest::prep::labels::LabelCleaning::Nearest,
+    )
+    .unwrap();
+    for (i, p) in photos.iter().take(14).enumerate() {
+        std::fs::write(
+            folder.join(format!("images/p{i:02}.jpg")),
+            jpeg_of(&p.photo),
+        )
+        .unwrap();
+        // Ids 0..=6 as in faceforest; a band of "glasses" (7) across the top rows.
+        let mask = image::GrayImage::from_fn(p.labels.width, p.labels.height, |x, y| {
+            let v = p.labels.data[(y * p.labels.width + x) as usize];
+            image::Luma([if y < 8 { 7 } else { v }])
+        });
+        mask.save(folder.join(format!("masks/p{i:02}.png")))
+            .unwrap();
+    }
+    let desc = dir.join("mine.toml");
+    std::fs::write(
+        &desc,
+        r#"name = "my photos"
+terms = "Mine; for this test only."
+root = "my photos"
+photo_extensions = ["jpg"]
+mask_extension = "png"
+[masks]
+encoding = "index"
+eyes = "as_labelled"
+[masks.classes]
+background = [0]
+skin = [1]
+hair = [2]
+left_eye = [3]
+right_eye = [4]
+nose = [5]
+mouth = [6]
+ignore = [7]
+[split]
+method = "hash"
+by = "photo"
+seed = "1"
+one_in = 4
+[[source]]
+photos = "images"
+masks = "masks"
+"#,
+    )
+    .unwrap();
+    // Run from an unrelated folder: every path is absolute or relative to the file.
+    let elsewhere = tmp("own-folder-cwd");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let o = bin().current_dir(&elsewhere).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success(), "{args:?}: {err}");
+        (String::from_utf8_lossy(&o.stdout).into_owned(), err)
+    };
+    let model = dir.join("mine.ff");
+    let (_, err) = run(&[
+        "train".as_ref(),
+        "--dataset".as_ref(),
+        desc.as_os_str(),
+        "--size".as_ref(),
+        "48".as_ref(),
+        "--trees".as_ref(),
+        "3".as_ref(),
+        "--max-leaves".as_ref(),
+        "300".as_ref(),
+        "-o".as_ref(),
+        model.as_os_str(),
+    ]);
+    let n_train: usize = err
+        .split("training on ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no photo count in: {err}"));
+    assert!(
+        (6..14).contains(&n_train),
+        "{n_train} training photos of 14: {err}"
+    );
+    let (info, _) = run(&["info".as_ref(), model.as_os_str(), "--json".as_ref()]);
+    assert!(
+        info.contains("Mine; for this test only."),
+        "terms not in the model: {info}"
+    );
+    let json = dir.join("mine.json");
+    run(&[
+        "eval".as_ref(),
+        model.as_os_str(),
+        "--dataset".as_ref(),
+        desc.as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
+    ]);
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let acc = r["honest"]["accuracy"].as_f64().unwrap();
+    assert!(
+        acc > 0.6 && acc <= 1.0,
+        "honest accuracy {acc} on the held-out photos"
+    );
+    let out = dir.join("seg");
+    run(&[
+        "segment".as_ref(),
+        "-m".as_ref(),
+        model.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        folder.join("images/p00.jpg").as_os_str(),
+    ]);
+    let labels = image::open(out.join("p00.labels.png")).unwrap();
+    assert_eq!(
+        (labels.width(), labels.height()),
+        photos[0].photo.dimensions()
+    );
+}

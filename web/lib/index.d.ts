@@ -2,6 +2,17 @@
 
 export type ThreadsOption = 'auto' | 'single' | 'multi';
 
+// Results are fresh arrays over a plain ArrayBuffer (never shared memory). Since
+// TypeScript 5.7 typed arrays are generic over their buffer and the DOM's `ImageData`
+// and `BlobPart` want `<ArrayBuffer>`; before, the generic syntax is an error. What
+// `slice()` returns names the right type under both (TypeScript 5.6 and later).
+/** `Uint8Array<ArrayBuffer>` (plain `Uint8Array` before TypeScript 5.7). */
+export type ResultBytes = ReturnType<Uint8Array['slice']>;
+/** `Uint8ClampedArray<ArrayBuffer>`, ready for `new ImageData(...)`. */
+export type ResultRgba = ReturnType<Uint8ClampedArray['slice']>;
+/** `Float32Array<ArrayBuffer>`. */
+export type ResultFloats = ReturnType<Float32Array['slice']>;
+
 export interface CreateSegmenterOptions {
   /** URL of a faceforest model file, resolved against the page. */
   modelUrl?: string | URL;
@@ -159,6 +170,13 @@ export interface ImageLike {
   height: number;
 }
 
+/**
+ * What `segment` and the other image methods take: RGBA pixels, or a source drawn
+ * into an ImageData on the calling thread first (an `<img>` must have loaded, a
+ * `<video>` must have a frame; a Blob/File is a PNG, JPEG or WebP file).
+ */
+export type ImageSource = ImageLike | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap | VideoFrame | HTMLVideoElement | Blob;
+
 export interface SegmentOptions {
   /**
    * Transfer the image's buffer to the worker instead of copying it (the caller's
@@ -169,7 +187,7 @@ export interface SegmentOptions {
 
 export interface SegmentResult {
   /** A class id per pixel, row-major, `width * height` entries. */
-  labels: Uint8Array;
+  labels: ResultBytes;
   width: number;
   height: number;
   /** Milliseconds spent segmenting in the worker. */
@@ -178,7 +196,7 @@ export interface SegmentResult {
 
 export interface ProbabilitiesResult extends SegmentResult {
   /** `width * height` rows of the seven photo classes. */
-  probabilities: Float32Array;
+  probabilities: ResultFloats;
 }
 
 export interface ColouriseOptions {
@@ -190,18 +208,18 @@ export interface ColouriseOptions {
 
 export interface Segmenter {
   readonly info: SegmenterInfo;
-  segment(image: ImageLike, options?: SegmentOptions): Promise<SegmentResult>;
-  segmentProbabilities(image: ImageLike, options?: SegmentOptions): Promise<ProbabilitiesResult>;
+  segment(image: ImageSource, options?: SegmentOptions): Promise<SegmentResult>;
+  segmentProbabilities(image: ImageSource, options?: SegmentOptions): Promise<ProbabilitiesResult>;
   /** RGBA overlay, ready for `new ImageData(rgba, width, height)`. */
-  colourise(labels: Uint8Array, options?: ColouriseOptions): Promise<Uint8ClampedArray>;
+  colourise(labels: Uint8Array, options?: ColouriseOptions): Promise<ResultRgba>;
   /** Faces in the image, largest first (needs `detectorUrl`/`detectorBytes`). */
-  detectFaces(image: ImageLike, options?: DetectOptions): Promise<DetectResult>;
+  detectFaces(image: ImageSource, options?: DetectOptions): Promise<DetectResult>;
   /** The crop the model expects around a face box. */
   cropFor(box: FaceBox, width: number, height: number): Promise<CropRect>;
   /** Segments through the crop around `box` (or `options.crop`); labels for the whole image. */
-  segmentFace(image: ImageLike, box: FaceBox | null, options?: SegmentOptions & { crop?: CropRect }): Promise<FaceSegmentResult>;
+  segmentFace(image: ImageSource, box: FaceBox | null, options?: SegmentOptions & { crop?: CropRect }): Promise<FaceSegmentResult>;
   /** One webcam frame: periodic detection, smoothed box, face crop segmented. */
-  segmentVideoFrame(image: ImageLike, options?: VideoFrameOptions): Promise<VideoFrameResult>;
+  segmentVideoFrame(image: ImageSource, options?: VideoFrameOptions): Promise<VideoFrameResult>;
   /** Forgets the tracked face box. */
   resetTracking(): Promise<void>;
   /** Memory and restarts, for long sessions. */

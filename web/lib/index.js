@@ -25,6 +25,7 @@ import {
   rectProblem,
   inspectImageFile,
 } from './limits.js';
+import { toPixels } from './image.js';
 
 export { LIMITS, MODEL_FORMAT, TIME_LIMITS, inspectImageFile };
 
@@ -43,6 +44,21 @@ function toBytes(modelBytes) {
   throw new TypeError('modelBytes must be an ArrayBuffer or a typed array');
 }
 
+function sameOriginAsPage(url) {
+  const page = globalThis.location?.href;
+  return !page || new URL(url).origin === new URL(page).origin;
+}
+
+function crossOriginWorker(url) {
+  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url)};\n`], { type: 'text/javascript' }));
+  try {
+    return new Worker(shim, { type: 'module', name: 'faceforest' });
+  } finally {
+    // Revoked later rather than at once, for browsers that read a worker's blob lazily.
+    setTimeout(() => URL.revokeObjectURL(shim), 60_000);
+  }
+}
+
 class Connection {
   constructor(initMsg) {
     this.initMsg = initMsg;
@@ -54,7 +70,13 @@ class Connection {
     this.channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(this.channelName) : null;
     // The call being run is the oldest pending one.
     if (this.channel) this.channel.onmessage = ({ data }) => this.crashed(crashError(String(data), true), [...this.pending.values()][0]);
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'faceforest' });
+    // The literal `new Worker(new URL(...))` lets bundlers find and emit the worker.
+    // From another origin (the package on a CDN) a Worker cannot be built from the
+    // script's URL (SecurityError): a same-origin blob that imports it is (the files
+    // must then be served with CORS, as CDNs do).
+    this.worker = sameOriginAsPage(import.meta.url)
+      ? new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'faceforest' })
+      : crossOriginWorker(new URL('./worker.js', import.meta.url).href);
     this.worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
       if (!p) return;
@@ -187,16 +209,24 @@ export async function createSegmenter(options = {}) {
 
   // Checks an image (and, with `check(width, height)`, what depends on its size) and
   // sends `{ type, data, width, height, ...extra }` to the worker.
-  const send = async (type, image, opts, extra, check) => {
+  const send = async (type, source, opts, extra, check) => {
     if (disposed) throw disposed;
+    // <img>, <canvas>, ImageBitmap, VideoFrame, <video>, Blob: drawn here (image.js);
+    // only a Blob waits (for decoding), so other calls stay in order.
+    let pixels = toPixels(source);
+    if (pixels instanceof Promise) {
+      pixels = await pixels;
+      if (disposed) throw disposed;
+    }
+    const { image, fresh } = pixels;
     // Same checks and messages as the wasm's, before anything is copied.
     const problem = imageProblem(image) ?? check?.(image.width, image.height);
     if (problem) throw problem;
     const { data, width, height } = image;
-    // Copy unless the caller gives the buffer away (it is then detached).
+    // Copy unless the caller gives the buffer away (it is then detached) or it is ours.
     const shared = typeof SharedArrayBuffer === 'function' && data.buffer instanceof SharedArrayBuffer;
     const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-    const bytes = opts?.transfer && !shared && whole ? data : data.slice();
+    const bytes = (opts?.transfer || fresh) && !shared && whole ? data : data.slice();
     const c = await connection();
     return c.request({ type, data: bytes, width, height, ...extra }, [bytes.buffer]);
   };

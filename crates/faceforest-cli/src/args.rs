@@ -33,9 +33,11 @@ pub enum Command {
     Eval(EvalArgs),
     /// K-fold cross-validation by photo over a grid of settings; refits the best.
     GridSearch(GridArgs),
-    /// Label any photos: writes a label PNG, a colour PNG and an overlay PNG each.
+    /// Label any photos: writes a label PNG (class ids, class colours as its palette)
+    /// and an overlay PNG each.
     Segment(SegmentArgs),
-    /// Print a model's size, structure, features and provenance.
+    /// Print a model's size, structure, features and provenance (default: the built-in
+    /// shipped model).
     Info(InfoArgs),
     /// Compare the two label-cleaning methods (nearest colour vs the seed's k-means).
     Labels(LabelsArgs),
@@ -119,6 +121,7 @@ pub struct ModelArgs {
     /// HOG cell sizes in pixels (comma-separated; 0 for no HOG).
     #[arg(long, value_delimiter = ',', default_value = "10", value_parser = clap::value_parser!(u32).range(0..=256))]
     pub hog_cell: Vec<u32>,
+    /// HOG orientation bins (unsigned gradients, 0–180°).
     #[arg(long, default_value_t = 9, value_parser = clap::value_parser!(u32).range(1..=36))]
     pub hog_orientations: u32,
     /// HOG from the strongest of the R, G, B gradients (scikit-image on colour) rather than luma.
@@ -127,11 +130,13 @@ pub struct ModelArgs {
     /// Window sizes for local colour mean / texture features (comma-separated).
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=255))]
     pub context: Vec<u32>,
+    /// Trees per forest (each auto-context stage has as many).
     #[arg(long, default_value_t = 55, value_parser = usize_in(1, 10_000))]
     pub trees: usize,
     /// Maximum depth (default: none).
     #[arg(long, value_parser = usize_in(1, 256))]
     pub max_depth: Option<usize>,
+    /// Fewest training pixels a leaf may hold (larger: smaller, smoother trees).
     #[arg(long, default_value_t = 1, value_parser = usize_in(1, 1_000_000))]
     pub min_samples_leaf: usize,
     /// Candidate features per split (default: floor(sqrt(features))).
@@ -149,6 +154,8 @@ pub struct ModelArgs {
     /// Report the out-of-bag accuracy.
     #[arg(long)]
     pub oob: bool,
+    /// Random seed (bootstrap samples, candidate features, augmentation); the same
+    /// seed and settings give the same model.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Refuse a model file larger than this many bytes.
@@ -255,8 +262,18 @@ impl ModelArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
+    /// A named recipe: `shipped` is the one of web/models/faceforest.model. Options
+    /// given as well override the preset's (see --print-options).
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
+    /// Print the settings this run would train with (JSON) and exit, reading no data.
+    #[arg(long)]
+    pub print_options: bool,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// The command line after the preset is expanded (recorded in the model).
+    #[arg(skip)]
+    pub expanded: Vec<String>,
     /// Where to write the model.
     #[arg(short, long, default_value = "out/model.ff")]
     pub output: PathBuf,
@@ -265,8 +282,113 @@ pub struct TrainArgs {
     pub eval: bool,
 }
 
+/// Named training recipes for `train --preset`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Preset {
+    /// The shipped model's recipe (web/models/faceforest.model).
+    Shipped,
+}
+
+/// The shipped model's recipe, declared once: `scripts/train-web-model.sh` trains with
+/// `--preset shipped`, and its header says how each setting was chosen.
+pub const SHIPPED_RECIPE: &[&str] = &[
+    "--size",
+    "128",
+    "--colour",
+    "lab",
+    "--hog-cell",
+    "6",
+    "--context",
+    "9,25",
+    "--trees",
+    "16",
+    "--max-leaves",
+    "3000",
+    "--class-weight-power",
+    "0.5",
+    "--augment",
+    "1",
+    "--context-stages",
+    "2",
+    "--skip-confident",
+    "0.95",
+    "--largest-parts",
+    "--smooth",
+    "1",
+    "--part-scale",
+    "0.65",
+    "--seed",
+    "0",
+    "--size-budget",
+    "2000000",
+];
+
+impl Preset {
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Shipped => "shipped",
+        }
+    }
+
+    pub fn recipe(self) -> &'static [&'static str] {
+        match self {
+            Preset::Shipped => SHIPPED_RECIPE,
+        }
+    }
+}
+
+/// Parses the command line; `train --preset NAME` is parsed again with the preset's
+/// options appended, leaving out each one the command line gives itself (so those win).
+pub fn parse() -> Cli {
+    parse_from(std::env::args_os().collect())
+}
+
+pub fn parse_from(argv: Vec<std::ffi::OsString>) -> Cli {
+    use clap::parser::ValueSource;
+    use clap::{CommandFactory, FromArgMatches};
+    let cmd = Cli::command();
+    let matches = cmd.clone().get_matches_from(&argv);
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let Command::Train(train) = &cli.command else {
+        return cli;
+    };
+    let Some(preset) = train.preset else {
+        return cli;
+    };
+    let sub = matches
+        .subcommand_matches("train")
+        .expect("train was parsed");
+    let train_cmd = cmd.find_subcommand("train").expect("train exists");
+    let mut extra: Vec<std::ffi::OsString> = Vec::new();
+    let mut given = false;
+    for item in preset.recipe() {
+        if let Some(long) = item.strip_prefix("--") {
+            let arg = train_cmd
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long))
+                .expect("preset options are train options");
+            given = sub.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine);
+        }
+        if !given {
+            extra.push(item.into());
+        }
+    }
+    let argv: Vec<std::ffi::OsString> = argv.into_iter().chain(extra).collect();
+    let matches = cmd.get_matches_from(&argv);
+    cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Command::Train(t) = &mut cli.command {
+        t.expanded = argv
+            .iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+    }
+    cli
+}
+
 #[derive(Args)]
 pub struct EvalArgs {
+    /// Model file to evaluate.
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
@@ -336,11 +458,13 @@ pub struct GridArgs {
     /// the clean and perturbed macro-F1.
     #[arg(long)]
     pub perturbed: bool,
+    /// Cross-validation folds; photos are split by photo, never pixel by pixel.
     #[arg(long, default_value_t = 3, value_parser = usize_in(2, 100))]
     pub folds: usize,
     /// Refit the best setting on all training photos and write it here.
     #[arg(short, long, default_value = "out/grid-best.ff")]
     pub output: PathBuf,
+    /// Write every setting's fold scores and the selection as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
@@ -350,8 +474,11 @@ pub struct SegmentArgs {
     /// Photos to label (PNG, JPEG or WebP; 16×16 to 64 megapixels).
     #[arg(required = true)]
     pub photos: Vec<PathBuf>,
-    #[arg(long, short, default_value = "web/models/faceforest.model")]
-    pub model: PathBuf,
+    /// Model file (default: the shipped model, web/models/faceforest.model, built
+    /// into this binary, so it works from any folder).
+    #[arg(long, short)]
+    pub model: Option<PathBuf>,
+    /// Folder for the output files (<photo>.labels.png, <photo>.overlay.png).
     #[arg(short, long, default_value = "out/segment")]
     pub output: PathBuf,
     /// Overlay opacity, 0–1.
@@ -361,7 +488,8 @@ pub struct SegmentArgs {
 
 #[derive(Args)]
 pub struct InfoArgs {
-    pub model: PathBuf,
+    /// Model file (default: the built-in shipped model).
+    pub model: Option<PathBuf>,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -369,8 +497,10 @@ pub struct InfoArgs {
 
 #[derive(Args)]
 pub struct LabelsArgs {
+    /// FASSEG folder (holding frontal01, frontal02, multipose01).
     #[arg(long, env = "FASSEG_DIR", default_value = "../shared/fasseg")]
     pub fasseg: PathBuf,
+    /// FASSEG subset whose labels are compared.
     #[arg(long, default_value = "frontal02")]
     pub dataset: String,
     /// Write label images of both methods and their differences here.
@@ -384,6 +514,7 @@ pub struct ExportArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Folder for the .npy feature and label matrices.
     #[arg(short, long, default_value = "bench-out/features")]
     pub output: PathBuf,
 }
@@ -408,6 +539,7 @@ pub struct ScoreArgs {
     pub dir: PathBuf,
     /// Probabilities (.npy, n_test × 8 in class order).
     pub probs: PathBuf,
+    /// Write the scores as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
@@ -460,4 +592,60 @@ fn threshold(s: &str) -> Result<f32, String> {
 /// Face-part probability factor: 0–100.
 fn scale(s: &str) -> Result<f32, String> {
     float_in(s, 0.0, 100.0).map(|v| v as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Every option and argument of every subcommand says what it is for.
+    #[test]
+    fn every_option_has_help() {
+        let cmd = Cli::command();
+        let mut missing = Vec::new();
+        for arg in cmd.get_arguments() {
+            if arg.get_help().is_none() && !["help", "version"].contains(&arg.get_id().as_str()) {
+                missing.push(format!("faceforest --{}", arg.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            assert!(sub.get_about().is_some(), "{} has no help", sub.get_name());
+            for arg in sub.get_arguments() {
+                if arg.get_help().is_none() && arg.get_id() != "help" {
+                    missing.push(format!("{} {}", sub.get_name(), arg.get_id()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
+
+    fn train_args(args: &[&str]) -> TrainArgs {
+        let argv = ["faceforest", "train"].iter().chain(args).map(|s| s.into());
+        match parse_from(argv.collect()).command {
+            Command::Train(t) => t,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn options_given_override_the_presets() {
+        let t = train_args(&["--preset", "shipped", "--trees", "2", "--colour", "rgb,hsv"]);
+        assert_eq!(t.model.trees, 2);
+        assert!(t.model.colour == vec![Colour::Rgb, Colour::Hsv]);
+        // the rest is the preset's
+        assert_eq!(t.model.size, 128);
+        assert_eq!(t.model.max_leaves, Some(3000));
+        assert_eq!(t.model.context, vec![9, 25]);
+        assert!(t.model.largest_parts);
+        assert_eq!(t.expanded.iter().filter(|a| *a == "--trees").count(), 1);
+        let plain = train_args(&["--trees", "2"]);
+        assert_eq!(plain.model.size, 200, "no preset: the defaults");
+        assert!(plain.expanded.is_empty());
+    }
 }

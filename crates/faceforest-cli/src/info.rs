@@ -12,9 +12,8 @@ pub fn gzip_len(bytes: &[u8]) -> usize {
 }
 
 pub fn run(a: InfoArgs) -> CliResult {
-    let bytes = crate::segment::read_regular(&a.model)
-        .map_err(|e| format!("{}: {e}", a.model.display()))?;
-    let m = Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", a.model.display()))?;
+    let (bytes, name) = crate::segment::model_bytes(a.model.as_deref())?;
+    let m = Model::from_bytes(&bytes).map_err(|e| format!("{name}: {e}"))?;
     let depths: Vec<usize> = m
         .forests()
         .flat_map(|f| f.trees.iter().map(|t| t.depth()))
@@ -26,7 +25,7 @@ pub fn run(a: InfoArgs) -> CliResult {
         .map(|f| f.leaves.len() / f.n_classes as usize)
         .sum();
     let info = json!({
-        "file": a.model.display().to_string(),
+        "file": name,
         "format_version": faceforest::model::FORMAT_VERSION,
         "bytes": bytes.len(),
         "gzip_bytes": gzip_len(&bytes),
@@ -47,7 +46,7 @@ pub fn run(a: InfoArgs) -> CliResult {
         println!("{}", serde_json::to_string_pretty(&info)?);
         return Ok(());
     }
-    println!("model        {}", a.model.display());
+    println!("model        {name}");
     println!("bytes        {} ({} gzip)", bytes.len(), info["gzip_bytes"]);
     println!("square size  {}", m.size);
     println!(

@@ -12,10 +12,8 @@ mod progress;
 mod segment;
 mod train;
 
-use clap::Parser;
-
 fn main() {
-    let cli = args::Cli::parse();
+    let cli = args::parse();
     if let Some(t) = cli.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t)
@@ -38,5 +36,9 @@ fn main() {
         std::process::exit(1);
     }
 }
+
+/// The shipped model (web/models/faceforest.model, through the symlink in models/),
+/// used when `segment` or `info` gets no model: it works from any folder.
+pub static SHIPPED_MODEL: &[u8] = include_bytes!("../models/faceforest.model");
 
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;

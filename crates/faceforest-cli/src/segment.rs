@@ -2,13 +2,14 @@ use crate::args::SegmentArgs;
 use crate::CliResult;
 use faceforest::{ClassInfo, Segmenter};
 use image::RgbImage;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub fn run(a: SegmentArgs) -> CliResult {
     check_unique_names(&a.photos, &a.output)?;
-    let bytes = read_regular(&a.model).map_err(|e| format!("{}: {e}", a.model.display()))?;
-    let seg = Segmenter::from_bytes(&bytes).map_err(|e| format!("{}: {e}", a.model.display()))?;
+    let (bytes, name) = model_bytes(a.model.as_deref())?;
+    let seg = Segmenter::from_bytes(&bytes).map_err(|e| format!("{name}: {e}"))?;
     if a.output.exists() && !a.output.is_dir() {
         return Err(format!(
             "the output folder {} is an existing file; give a folder with -o",
@@ -86,6 +87,21 @@ fn check_unique_names(photos: &[PathBuf], out: &Path) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// The bytes of the model file given, else of the built-in shipped model, and the name
+/// errors call it by.
+pub fn model_bytes(path: Option<&Path>) -> CliResult<(Cow<'static, [u8]>, String)> {
+    match path {
+        Some(p) => {
+            let bytes = read_regular(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            Ok((Cow::Owned(bytes), p.display().to_string()))
+        }
+        None => Ok((
+            Cow::Borrowed(crate::SHIPPED_MODEL),
+            "the built-in shipped model".into(),
+        )),
+    }
 }
 
 /// The file's bytes, refusing anything but a regular file: a named pipe would block

@@ -6,8 +6,20 @@ use faceforest::pipeline::train_model;
 use std::time::Instant;
 
 pub fn run(a: TrainArgs) -> CliResult {
-    let photos = a.data.load(Part::Train)?;
     let opts = a.model.options();
+    if a.print_options {
+        // Through a string, as in the model's "options" note: f32 settings print as
+        // written (0.95, not 0.949999988 as a json! value would widen them).
+        let options: serde_json::Value = serde_json::from_str(&serde_json::to_string(&opts)?)?;
+        let v = serde_json::json!({
+            "preset": a.preset.map(|p| p.name()),
+            "args": a.expanded,
+            "options": options,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let photos = a.data.load(Part::Train)?;
     let n_features = opts.features.n_features();
     eprintln!(
         "training on {} photos at S={} ({} pixels, {} features: {}), {} trees, {} context stage(s)",
@@ -24,10 +36,17 @@ pub fn run(a: TrainArgs) -> CliResult {
     let (mut model, report) = train_model(&photos, &opts, &|| pb.inc(1))?;
     pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
-    model.notes.push((
-        "trained_with".into(),
-        std::env::args().skip(1).collect::<Vec<_>>().join(" "),
-    ));
+    let command_line = if a.expanded.is_empty() {
+        std::env::args().skip(1).collect::<Vec<_>>()
+    } else {
+        a.expanded.clone()
+    };
+    model
+        .notes
+        .push(("trained_with".into(), command_line.join(" ")));
+    if let Some(p) = a.preset {
+        model.notes.push(("preset".into(), p.name().into()));
+    }
     model
         .notes
         .push(("training_photos".into(), a.data.summary(Part::Train)?));

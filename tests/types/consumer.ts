@@ -1,0 +1,50 @@
+// A TypeScript consumer of faceforest-web: the README's examples, type-checked by
+// tests/e2e/types.test.mjs with `tsc --noEmit --strict` under the oldest and the newest
+// TypeScript the package supports. Never run.
+import { createSegmenter, LIMITS, TIME_LIMITS, inspectImageFile, type Segmenter, type SegmentResult } from 'faceforest-web';
+import modelUrl from 'faceforest-web/model';
+
+export async function readme(ctx: CanvasRenderingContext2D, w: number, h: number, file: File): Promise<void> {
+  const seg: Segmenter = await createSegmenter({ modelUrl, threads: 'auto', onProgress: (p) => console.log(p.file, p.loaded, p.total) });
+  const { labels, width, height, ms }: SegmentResult = await seg.segment(ctx.getImageData(0, 0, w, h));
+  const overlay = await seg.colourise(labels, { opacity: 0.5, hidden: ['background'] });
+  ctx.putImageData(new ImageData(overlay, width, height), 0, 0);
+  ctx.putImageData(new ImageData(await seg.colourise(labels), w, h), 0, 0);
+  console.log(seg.info.build, seg.info.threads, seg.info.fallbackReason, ms);
+
+  // Results are plain ArrayBuffer-backed arrays: Blobs, ImageData, transfers.
+  const r = await seg.segmentProbabilities(ctx.getImageData(0, 0, w, h), { transfer: true });
+  const blobs = [new Blob([r.labels]), new Blob([r.probabilities], { type: 'application/octet-stream' })];
+  const buffers: ArrayBuffer[] = [r.labels.buffer, r.probabilities.buffer, overlay.buffer];
+  structuredClone(r, { transfer: buffers });
+  console.log(blobs.length, r.probabilities[0] + 1);
+
+  // Face framing.
+  const seg2 = await createSegmenter({ modelBytes: await file.arrayBuffer(), detectorUrl: new URL('seeta_fd_frontal_v1.0.bin', location.href) });
+  const imageData = ctx.getImageData(0, 0, w, h);
+  const { faces } = await seg2.detectFaces(imageData, { fast: true, maxSide: 480 });
+  const crop = await seg2.cropFor(faces[0], width, height);
+  const f = await seg2.segmentFace(imageData, faces[0]);
+  const f2 = await seg2.segmentFace(imageData, null, { crop });
+  const v = await seg2.segmentVideoFrame(imageData, { transfer: true, detectEvery: 5 });
+  new Blob([f.labels, f2.labels, v.labels]);
+  await seg2.resetTracking();
+  const d = await seg2.diagnostics();
+  console.log(d.wasmMemoryBytes, d.restarts, v.box?.w, seg2.info.detector.available, seg2.info.cropAspect);
+  seg2.dispose();
+
+  // Other image sources, drawn into an ImageData by the package.
+  const img = new Image();
+  await img.decode();
+  const bitmap = await createImageBitmap(file);
+  for (const source of [img, ctx.canvas, new OffscreenCanvas(w, h), bitmap, new VideoFrame(bitmap, { timestamp: 0 }), document.createElement('video'), file]) {
+    new Blob([(await seg.segment(source)).labels]);
+  }
+  await seg2.segmentVideoFrame(document.createElement('video'), { detectEvery: 3 });
+
+  // Plain RGBA objects, limits, file headers.
+  await seg.segment({ data: new Uint8Array(w * h * 4), width: w, height: h });
+  const head = inspectImageFile(new Uint8Array(await file.arrayBuffer()));
+  console.log(head.format, head.width, LIMITS.maxPixels, TIME_LIMITS.fetchTimeoutMs);
+  seg.dispose();
+}
