@@ -15,7 +15,9 @@
 //
 // Also importable: `const srv = await serve({ root, coi, base, port: 0 }); srv.url; await srv.close();`
 // Tests may pass `hold(pathname, n)`: requests for which it returns true (n counts the
-// requests for that path so far, from 1) get no answer, as from a server that hangs.
+// requests for that path so far, from 1) get no answer, as from a server that hangs;
+// and `throttle(pathname)`: a number of bytes per second sends that file slowly (a slow
+// network), 0 or undefined at full speed.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,7 +48,7 @@ function normBase(base = '/') {
 }
 
 /** Starts the server; resolves to `{ url, port, close() }`. */
-export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false, cors = false, base = '/', mounts = [], quiet = true, hold = null } = {}) {
+export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false, cors = false, base = '/', mounts = [], quiet = true, hold = null, throttle = null } = {}) {
   const seen = new Map();
   base = normBase(base);
   const tables = [
@@ -109,7 +111,17 @@ export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false
         'Content-Length': st.size,
       });
       if (req.method === 'HEAD') return res.end();
-      fs.createReadStream(file).pipe(res);
+      const rate = throttle?.(pathname);
+      if (!rate) return fs.createReadStream(file).pipe(res);
+      // 16 KiB at a time, each followed by the pause that keeps to `rate`.
+      const stream = fs.createReadStream(file, { highWaterMark: 16 * 1024 });
+      stream.on('data', (chunk) => {
+        stream.pause();
+        res.write(chunk);
+        setTimeout(() => stream.resume(), (1000 * chunk.length) / rate);
+      });
+      stream.on('end', () => res.end());
+      res.on('close', () => stream.destroy());
     });
   });
   return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { modelPath, requireBuilds, startServer, launchBrowser, harness } from './helpers.mjs';
+import { ROOT, modelPath, requireBuilds, startServer, launchBrowser, harness } from './helpers.mjs';
 
 const MODEL = modelPath();
 const mounts = [{ prefix: '/model/', dir: path.dirname(MODEL) }];
@@ -93,10 +93,17 @@ test('a model or detector URL that never answers, or stalls, gives up after fetc
           throw new Error(`${labels} labels; detector: ${error}`);
         }),
       );
-      // Progress reaches the model's size (the repository server sends Content-Length).
+      // Progress reaches the model's and the wasm's sizes (the repository server sends Content-Length).
       const seen = [];
       const seg = await ff.createSegmenter({ modelUrl: u, onProgress: (p) => seen.push(p) });
-      out.progress = { calls: seen.length, first: seen[0], last: seen.at(-1), rising: seen.every((p, i) => i === 0 || p.loaded >= seen[i - 1].loaded) };
+      const of = (file) => {
+        const s = seen.filter((p) => p.file === file);
+        return { calls: s.length, first: s[0], last: s.at(-1), rising: s.every((p, i) => i === 0 || p.loaded >= s[i - 1].loaded) };
+      };
+      out.progress = of('model');
+      out.wasmProgress = of('wasm');
+      out.files = [...new Set(seen.map((p) => p.file))].sort();
+      out.build = seg.info.build;
       seg.dispose();
       return out;
     },
@@ -113,6 +120,13 @@ test('a model or detector URL that never answers, or stalls, gives up after fetc
   assert.deepEqual(r.progress.first, { file: 'model', url, loaded: 0, total: MODEL_BYTES.length });
   assert.deepEqual(r.progress.last, { file: 'model', url, loaded: MODEL_BYTES.length, total: MODEL_BYTES.length });
   assert.ok(r.progress.calls >= 2 && r.progress.rising, JSON.stringify(r.progress));
+  assert.deepEqual(r.files, ['model', 'wasm']);
+  const wasmFile = path.join(ROOT, `web/lib/pkg-${r.build}/faceforest_wasm_bg.wasm`);
+  const wasmUrl = new URL(`web/lib/pkg-${r.build}/faceforest_wasm_bg.wasm`, plain.url).href;
+  const wasmBytes = fs.statSync(wasmFile).size;
+  assert.deepEqual(r.wasmProgress.first, { file: 'wasm', url: wasmUrl, loaded: 0, total: wasmBytes });
+  assert.deepEqual(r.wasmProgress.last, { file: 'wasm', url: wasmUrl, loaded: wasmBytes, total: wasmBytes });
+  assert.ok(r.wasmProgress.rising, JSON.stringify(r.wasmProgress));
   await page.close();
 });
 

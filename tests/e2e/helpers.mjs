@@ -61,8 +61,8 @@ export function nativeLabels(photos, model) {
 }
 
 /** Starts the repository's static server (scripts/serve.mjs) on a free port. */
-export function startServer({ coi = false, cors = false, root = ROOT, base = '/', mounts = [], hold = null } = {}) {
-  return serve({ root, coi, cors, base, mounts, hold, port: 0 });
+export function startServer({ coi = false, cors = false, root = ROOT, base = '/', mounts = [], hold = null, throttle = null } = {}) {
+  return serve({ root, coi, cors, base, mounts, hold, throttle, port: 0 });
 }
 
 /** Headless Chromium with a fresh profile; `close()` also removes the profile. */

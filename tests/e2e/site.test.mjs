@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { ROOT } from './helpers.mjs';
-import { SITE_DIST, serveSite, mark, waitState, openSite, makeClip } from './site-helpers.mjs';
+import { ROOT, startServer } from './helpers.mjs';
+import { SITE_DIST, SITE_BASE, serveSite, mark, waitState, openSite, makeClip } from './site-helpers.mjs';
 
 const ART = path.join(ROOT, 'test-artifacts/site');
 const SAMPLE = path.join(SITE_DIST, 'assets/astronaut.png');
@@ -364,6 +364,57 @@ test('where isolation is impossible (no service worker) the single-threaded buil
   assert.equal(await waitState(page, ['done', 'error']), 'done', await page.textContent('#alert'));
   assert.equal((await page.evaluate(() => window.faceforestDemo.faces.length)) >= 1, true);
   await site.close(b);
+});
+
+test('while the segmenter loads: the downloads show as MB and percent, and the photo and camera controls look disabled', async () => {
+  // The model comes slowly (400 kB/s); no service worker (no reload, no precaching),
+  // so the page's worker fetches it straight from this server.
+  const slow = await startServer({ root: SITE_DIST, base: SITE_BASE, throttle: (p) => (p.endsWith('/models/faceforest.model') ? 400_000 : 0) });
+  const b = await launch();
+  try {
+    await b.context.route('**/coi-serviceworker.js', (r) => r.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
+    const page = b.context.pages()[0] ?? (await b.context.newPage());
+    await page.goto(slow.url);
+    await page.waitForFunction(() => /\(\d+%\)$/.test(document.getElementById('load-text').textContent), null, { timeout: 30_000 });
+    const look = () =>
+      page.evaluate(() => {
+        const css = (id) => getComputedStyle(document.getElementById(id));
+        return {
+          state: document.body.dataset.state,
+          text: document.getElementById('load-text').textContent,
+          bar: document.getElementById('load-bar').value,
+          loadShown: !document.getElementById('load').hidden,
+          progress: window.faceforestDemo.loadProgress,
+          disabled: ['file', 'sample', 'cam-start'].map((id) => document.getElementById(id).disabled),
+          label: { opacity: css('file-label').opacity, cursor: css('file-label').cursor, aria: document.getElementById('file-label').getAttribute('aria-disabled') },
+          sample: { opacity: css('sample').opacity, cursor: css('sample').cursor },
+        };
+      });
+    const during = await look();
+    assert.equal(during.state, 'loading');
+    assert.equal(during.loadShown, true);
+    assert.match(during.text, /^\d+\.\d of \d+\.\d MB \(\d+%\)$/);
+    assert.ok(during.progress.percent < 100 && during.bar === during.progress.percent, JSON.stringify(during));
+    assert.deepEqual(during.disabled, [true, true, true]);
+    assert.deepEqual(during.label, { opacity: '0.5', cursor: 'not-allowed', aria: 'true' }, 'the "Choose a photo…" label looks disabled');
+    assert.deepEqual(during.sample, { opacity: '0.5', cursor: 'not-allowed' });
+    // The bar moves on as bytes arrive.
+    await page.waitForFunction((p) => window.faceforestDemo.loadProgress.percent > p, during.progress.percent, { timeout: 30_000 });
+    await page.screenshot({ path: path.join(ART, 'loading.png') });
+    assert.equal(await waitState(page, ['ready', 'error']), 'ready', await page.textContent('#alert'));
+    const ready = await look();
+    // Everything counted: the single-threaded wasm, the model and the face detector.
+    const size = (f) => fs.statSync(path.join(SITE_DIST, f)).size;
+    const total = size('lib/pkg-single/faceforest_wasm_bg.wasm') + size('models/faceforest.model') + size('models/seeta_fd_frontal_v1.0.bin');
+    assert.deepEqual(ready.progress, { loaded: total, total, percent: 100 });
+    assert.equal(ready.loadShown, false, 'the progress bar goes once the segmenter is ready');
+    assert.deepEqual(ready.disabled, [false, false, false]);
+    assert.deepEqual(ready.label, { opacity: '1', cursor: 'pointer', aria: 'false' });
+    assert.equal(ready.sample.opacity, '1');
+  } finally {
+    await site.close(b);
+    await slow.close();
+  }
 });
 
 test('a denied camera gives a clear message, and the page keeps working', async () => {

@@ -20,6 +20,7 @@ const $ = (id) => document.getElementById(id);
 const el = {
   status: $('status'), alert: $('alert'), result: $('result'), file: $('file'), sample: $('sample'), dropzone: $('dropzone'),
   camStart: $('cam-start'), camStop: $('cam-stop'), mirror: $('mirror'), camPicker: $('cam-picker'), camPickerRow: $('cam-picker-row'),
+  fileLabel: $('file-label'), load: $('load'), loadBar: $('load-bar'), loadText: $('load-text'),
   camStats: $('cam-stats'), video: $('video'), opacity: $('opacity'), opacityValue: $('opacity-value'), legend: $('legend'),
   faces: $('faces'), noface: $('noface'), whole: $('whole'), manualCrop: $('manual-crop'), wholeAgain: $('whole-again'),
   panes: $('panes'), stage: $('stage'), maskStage: $('mask-stage'), photo: $('photo'), overlay: $('overlay'), mask: $('mask'),
@@ -78,12 +79,49 @@ async function waitForIsolation() {
   await new Promise((resolve) => setTimeout(resolve, 4000));
 }
 
+/** The photo and camera controls: disabled (and looking it) until the segmenter is ready. */
+function enableSources(on) {
+  for (const b of [el.sample, el.camStart, el.file]) b.disabled = !on;
+  el.fileLabel.setAttribute('aria-disabled', String(!on));
+}
+
+const MB = (n) => (n / 1e6).toFixed(1);
+/**
+ * Download progress of the wasm, the model and the face detector (the package's
+ * onProgress), summed: `1.2 of 3.1 MB (39%)` once all three have answered with their
+ * sizes, bytes only before that or where a server does not say.
+ */
+const DOWNLOADS = ['wasm', 'model', 'detector'];
+function loadingProgress() {
+  const files = new Map();
+  el.loadBar.removeAttribute('value'); // indeterminate until the sizes are known
+  el.loadText.textContent = '';
+  el.load.hidden = false;
+  return (p) => {
+    files.set(p.file, p);
+    let loaded = 0;
+    let total = 0;
+    for (const f of files.values()) {
+      loaded += f.loaded;
+      total += Math.max(f.total ?? 0, f.loaded);
+    }
+    const known = DOWNLOADS.every((name) => files.get(name)?.total != null) && total > 0;
+    const percent = known ? Math.min(100, Math.floor((100 * loaded) / total)) : null;
+    if (known) {
+      el.loadBar.value = percent;
+      el.loadText.textContent = `${MB(loaded)} of ${MB(total)} MB (${percent}%)`;
+    } else {
+      el.loadText.textContent = `${MB(loaded)} MB`;
+    }
+    st.loadProgress = { loaded, total: known ? total : null, percent };
+  };
+}
+
 async function init() {
   setState('loading');
-  for (const b of [el.sample, el.camStart]) b.disabled = true;
-  el.file.disabled = true;
+  enableSources(false);
   await waitForIsolation();
-  status('Loading the model…');
+  status('Loading the segmenter: WebAssembly, the model and the face detector…');
   let lib;
   try {
     lib = await import(LIB_URL);
@@ -93,8 +131,9 @@ async function init() {
     return;
   }
   try {
-    st.seg = await lib.createSegmenter({ modelUrl: MODEL_URL, detectorUrl: DETECTOR_URL });
+    st.seg = await lib.createSegmenter({ modelUrl: MODEL_URL, detectorUrl: DETECTOR_URL, onProgress: loadingProgress() });
   } catch (e) {
+    el.load.hidden = true;
     showError(
       typeof WebAssembly === 'undefined'
         ? 'This demo needs a browser with WebAssembly.'
@@ -108,8 +147,8 @@ async function init() {
   const why = st.info.fallbackReason ? ` — single-threaded because ${st.info.fallbackReason}` : '';
   el.perf.textContent = `${st.info.build} build · ${st.info.threads} thread${st.info.threads === 1 ? '' : 's'}${why}`;
   el.perf.title = `model: ${st.info.trees} trees, ${st.info.nodes} nodes, ${st.info.size}px`;
-  for (const b of [el.sample, el.camStart]) b.disabled = false;
-  el.file.disabled = false;
+  el.load.hidden = true;
+  enableSources(true);
   if (!st.info.detector.available) {
     status(`Ready. (Face detection is unavailable: ${st.info.detector.error}; pictures are segmented whole.)`);
   } else {

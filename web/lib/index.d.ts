@@ -13,6 +13,16 @@ export type ResultRgba = ReturnType<Uint8ClampedArray['slice']>;
 /** `Float32Array<ArrayBuffer>`. */
 export type ResultFloats = ReturnType<Float32Array['slice']>;
 
+/** One download's progress (`CreateSegmenterOptions.onProgress`). */
+export interface LoadProgress {
+  file: 'wasm' | 'model' | 'detector';
+  url: string;
+  /** Bytes received so far. */
+  loaded: number;
+  /** The file's size, or null when the server does not say. */
+  total: number | null;
+}
+
 export interface CreateSegmenterOptions {
   /** URL of a faceforest model file, resolved against the page. */
   modelUrl?: string | URL;
@@ -37,8 +47,13 @@ export interface CreateSegmenterOptions {
   fetchTimeoutMs?: number;
   /** The threaded build's start-up limit; past it 'auto' falls back to single-threaded; default `TIME_LIMITS.threadPoolTimeoutMs`. */
   threadPoolTimeoutMs?: number;
-  /** Download progress of the model and the detector. */
-  onProgress?: (p: { file: 'model' | 'detector'; url: string; loaded: number; total: number | null }) => void;
+  /**
+   * Download progress of the wasm build, the model and the detector (they download at
+   * the same time): called with `{ file, url, loaded: 0, total }` when each answers,
+   * then as bytes arrive. `total` is null when the server does not send a usable
+   * Content-Length (e.g. a compressed response). Not called for `modelBytes`/`detectorBytes`.
+   */
+  onProgress?: (p: LoadProgress) => void;
 }
 
 /** Default time limits in milliseconds (limits.js). */
