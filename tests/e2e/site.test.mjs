@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { ROOT, startServer } from './helpers.mjs';
-import { SITE_DIST, SITE_BASE, serveSite, mark, waitState, openSite, makeClip } from './site-helpers.mjs';
+import { SITE_DIST, SITE_BASE, PHONE, serveSite, mark, waitState, openSite, makeClip } from './site-helpers.mjs';
 
 const ART = path.join(ROOT, 'test-artifacts/site');
 const SAMPLE = path.join(SITE_DIST, 'assets/astronaut.png');
@@ -271,10 +271,24 @@ test('no face: says so and offers to segment the whole picture; a bad file gets 
   await page.setInputFiles('#file', file);
   assert.equal(await waitState(page, ['noface', 'done', 'error']), 'noface');
   assert.match(await page.textContent('#noface'), /No face found/);
+  const shown = (ids) => page.evaluate((ids) => ids.map((id) => document.getElementById(id).checkVisibility()), ids);
+  const DL = ['dl-mask', 'dl-overlay'];
+  // Nothing to download yet: no live-but-dead buttons.
+  assert.deepEqual(await shown(DL), [false, false], 'no download buttons without a result');
+  await page.screenshot({ path: path.join(ART, 'no-face.png'), fullPage: true });
   await mark(page);
   await page.click('#whole');
   assert.equal(await waitState(page, ['done', 'error']), 'done');
   assert.equal(await page.evaluate(() => window.faceforestDemo.result.crop), null);
+  // The notice has done its job; the downloads are there; a face box by hand stays on offer.
+  assert.deepEqual(await shown(['noface', ...DL, 'manual-again', 'whole-again']), [false, true, true, true, false]);
+  assert.match(await page.textContent('#status'), /whole picture as it is \(no face was found\)/);
+  await page.screenshot({ path: path.join(ART, 'no-face-whole.png'), fullPage: true });
+  await mark(page);
+  await page.click('#manual-again');
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  assert.notEqual(await page.evaluate(() => window.faceforestDemo.result.crop), null, 'segmented through a crop');
+  assert.deepEqual(await shown(['noface', 'manual-again', 'whole-again']), [false, false, true]);
 
   const bad = path.join(ART, 'not-an-image.png');
   fs.writeFileSync(bad, 'this is not a PNG');
@@ -350,6 +364,60 @@ test('a (fake) webcam is segmented live in the worker, with an fps readout and a
   await waitState(page, ['done']);
   const again = await page.textContent('#cam-stats');
   assert.ok(!/\(stopped\).*\(stopped\)/.test(again), again);
+});
+
+test('on a phone (390×844, touch): no paste hint, tap targets of 44 px, the result scrolled into view after the sample or a photo', async () => {
+  const b = await launch([], PHONE);
+  const page = await openDemo(b);
+  assert.deepEqual(await page.evaluate(() => ({ coarse: matchMedia('(pointer: coarse)').matches, width: innerWidth })), { coarse: true, width: 390 });
+  const hint = await page.innerText('#dropzone');
+  assert.doesNotMatch(hint, /Ctrl|Drop/, 'no keyboard or drag-and-drop hint on a touch screen');
+  assert.match(hint, /Take a selfie or pick one/);
+  await page.screenshot({ path: path.join(ART, 'phone-ready.png') });
+  const inView = () =>
+    page.waitForFunction(() => {
+      const s = document.getElementById('status').getBoundingClientRect();
+      const r = document.getElementById('result').getBoundingClientRect();
+      return scrollY > 0 && s.top >= -1 && s.top < 40 && r.top < innerHeight / 2;
+    }, null, { timeout: 10_000 });
+  assert.equal(await page.evaluate(() => scrollY), 0);
+  await mark(page);
+  await page.tap('#sample');
+  assert.equal(await waitState(page, ['done', 'error', 'noface']), 'done', await page.textContent('#alert'));
+  await inView();
+  await page.screenshot({ path: path.join(ART, 'phone-sample.png') });
+
+  // Tap targets: every visible button, label, select and slider is at least 44×44.
+  const targets = await page.evaluate(() =>
+    [...document.querySelectorAll('button, .button, select, label.check, input[type="range"]')]
+      .filter((e) => e.checkVisibility() && !e.closest('.boxes'))
+      .map((e) => {
+        const r = e.getBoundingClientRect();
+        return { what: e.id || e.textContent.trim().slice(0, 24), w: Math.round(r.width), h: Math.round(r.height) };
+      }),
+  );
+  assert.ok(targets.length >= 15, `checked ${targets.length} targets: ${JSON.stringify(targets)}`);
+  assert.deepEqual(targets.filter((t) => t.w < 44 || t.h < 44), [], 'tap targets of at least 44 px');
+  // The crop box's resize handle is drawn at 22 px but answers taps 19 px from its centre.
+  const hit = await page.evaluate(() => {
+    const h = document.querySelector('.cropbox .handle').getBoundingClientRect();
+    const x = h.x + h.width / 2 - 19;
+    const y = h.y + h.height / 2 - 19;
+    return document.elementFromPoint(x, y)?.className;
+  });
+  assert.equal(hit, 'handle');
+
+  // Choosing a photo scrolls to the result too.
+  await page.evaluate(() => scrollTo(0, 0));
+  await mark(page);
+  await page.setInputFiles('#file', SAMPLE);
+  assert.equal(await waitState(page, ['done', 'error', 'noface']), 'done');
+  await inView();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px)`);
+  await page.screenshot({ path: path.join(ART, 'phone-photo.png') });
+  await page.screenshot({ path: path.join(ART, 'phone-full.png'), fullPage: true });
+  await site.close(b);
 });
 
 test('where isolation is impossible (no service worker) the single-threaded build runs and says why', async () => {

@@ -22,7 +22,7 @@ const el = {
   camStart: $('cam-start'), camStop: $('cam-stop'), mirror: $('mirror'), camPicker: $('cam-picker'), camPickerRow: $('cam-picker-row'),
   fileLabel: $('file-label'), load: $('load'), loadBar: $('load-bar'), loadText: $('load-text'),
   camStats: $('cam-stats'), video: $('video'), opacity: $('opacity'), opacityValue: $('opacity-value'), legend: $('legend'),
-  faces: $('faces'), noface: $('noface'), whole: $('whole'), manualCrop: $('manual-crop'), wholeAgain: $('whole-again'),
+  faces: $('faces'), noface: $('noface'), whole: $('whole'), manualCrop: $('manual-crop'), wholeAgain: $('whole-again'), manualAgain: $('manual-again'),
   panes: $('panes'), stage: $('stage'), maskStage: $('mask-stage'), photo: $('photo'), overlay: $('overlay'), mask: $('mask'),
   boxes: $('boxes'), zoom: $('zoom'), zoomRow: $('zoom-row'), caption: $('photo-caption'), dlMask: $('dl-mask'), dlOverlay: $('dl-overlay'), perf: $('perf'),
 };
@@ -402,6 +402,16 @@ function cropBox(crop, W, H) {
 }
 
 // ---- photos -----------------------------------------------------------------------
+/**
+ * On a phone the result is below the picture sources: once a picture is chosen (or the
+ * camera starts), bring the status line and the result under it into view.
+ */
+function revealResult() {
+  const status = el.status.getBoundingClientRect();
+  const result = el.result.getBoundingClientRect();
+  if (status.top >= 0 && result.top < window.innerHeight * 0.6) return; // already in view
+  el.status.scrollIntoView({ block: 'start', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+}
 async function decode(blob) {
   try {
     return await createImageBitmap(blob, { imageOrientation: 'from-image' });
@@ -495,6 +505,10 @@ async function usePicture(bitmap, name) {
   el.result.hidden = false;
   el.noface.hidden = true;
   el.faces.hidden = true;
+  el.wholeAgain.hidden = true;
+  el.manualAgain.hidden = true;
+  updateDownloads();
+  revealResult();
   el.caption.textContent = `${name} — ${fullW}×${fullH}${workW !== fullW ? `, segmented at ${workW}×${workH}` : ''}`;
 
   if (!st.info.detector.available) {
@@ -572,13 +586,15 @@ async function segmentWhole() {
 
 el.whole.addEventListener('click', () => segmentWhole());
 el.wholeAgain.addEventListener('click', () => segmentWhole());
-el.manualCrop.addEventListener('click', async () => {
+async function placeCropByHand() {
   const { workW: W, workH: H } = st.photo;
   const h = Math.round(H * 0.8);
   const w = Math.round(h * st.info.cropAspect);
   st.mode = 'manual';
   await segmentCrop({ x: Math.round((W - w) / 2), y: Math.round((H - h) / 2), w, h }, { refocus: true });
-});
+}
+el.manualCrop.addEventListener('click', placeCropByHand);
+el.manualAgain.addEventListener('click', placeCropByHand);
 
 /** The message for a failed call; after a crash the worker has been replaced. */
 function failure(what, e) {
@@ -605,19 +621,24 @@ async function run(job, what) {
   }
   if (token !== st.token) return;
   st.result = r;
+  updateDownloads();
   // Zoom in on a small face the first time a picture is segmented through a crop.
   updateZoomOffer(st.freshZoom && !!r.crop);
   if (r.crop) st.freshZoom = false;
   drawLabels();
   drawBoxes();
-  el.noface.hidden = !(st.faces.length === 0 && st.info.detector.available);
-  el.wholeAgain.hidden = st.mode === 'whole' || st.faces.length === 0;
+  // The no-face notice has done its job once one of its offers worked; the other
+  // stays a click away under the picture.
+  const noFace = st.faces.length === 0;
+  el.noface.hidden = true;
+  el.wholeAgain.hidden = st.mode === 'whole';
+  el.manualAgain.hidden = !(noFace && st.mode === 'whole' && st.info.detector.available);
   const detect = st.detectMs != null ? ` (+ ${Math.round(st.detectMs)} ms face detection)` : '';
   el.perf.textContent = `${st.info.build} build · ${st.info.threads} thread${st.info.threads === 1 ? '' : 's'} · ${Math.round(r.ms)} ms per image${detect}`;
   setState('done');
   status(
     st.mode === 'whole'
-      ? 'Segmented the whole picture as it is.'
+      ? `Segmented the whole picture as it is${noFace && st.info.detector.available ? ' (no face was found)' : ''}.`
       : st.mode === 'manual' || !r.box
         ? 'Segmented your crop. Drag the orange box or its handle to adjust.'
         : `Segmented ${st.faces.length > 1 ? `face ${st.selected + 1} of ${st.faces.length}` : 'the face'}. Drag the orange box or its handle to adjust.`,
@@ -653,6 +674,10 @@ document.addEventListener('paste', (e) => {
 });
 
 // ---- downloads ----------------------------------------------------------------------
+/** The download buttons are there only when there is a result to save. */
+function updateDownloads() {
+  el.dlMask.hidden = el.dlOverlay.hidden = !st.result;
+}
 function save(blob, name) {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
@@ -745,6 +770,7 @@ async function startCamera(deviceId) {
   el.zoom.checked = false;
   updateZoomOffer(false);
   st.result = null;
+  updateDownloads();
   st.faces = [];
   el.camStart.hidden = true;
   el.camStart.disabled = false;
@@ -752,6 +778,7 @@ async function startCamera(deviceId) {
   el.noface.hidden = true;
   el.faces.hidden = true;
   el.wholeAgain.hidden = true;
+  el.manualAgain.hidden = true;
   el.stage.classList.toggle('mirrored', el.mirror.checked);
   el.maskStage.classList.toggle('mirrored', el.mirror.checked);
   stream.getVideoTracks()[0]?.addEventListener('ended', () => {
@@ -771,6 +798,7 @@ async function startCamera(deviceId) {
   }
   await st.seg.resetTracking();
   el.result.hidden = false;
+  revealResult();
   setState('live');
   status('Camera on: segmenting live. Your video stays on this device.');
   if (document.hidden) pauseCamera(cam);
@@ -876,7 +904,9 @@ async function cameraLoop(cam, token) {
     if (!live()) return false;
     // Show the frame these labels belong to.
     el.photo.getContext('2d').drawImage(canvas, 0, 0);
+    const first = !st.result;
     st.result = r;
+    if (first) updateDownloads();
     drawLabels();
     drawBoxes();
     const t1 = performance.now();
