@@ -762,7 +762,7 @@ async function startCamera(deviceId) {
     return;
   }
   const token = ++st.token;
-  const cam = (st.cam = { stream, running: true, paused: false, wake: null, deviceId: stream.getVideoTracks()[0]?.getSettings().deviceId });
+  const cam = (st.cam = { stream, running: true, paused: false, loop: null, deviceId: stream.getVideoTracks()[0]?.getSettings().deviceId });
   st.camStats = null; // this session's figures only
   el.camStats.textContent = '';
   st.source = 'webcam';
@@ -801,8 +801,8 @@ async function startCamera(deviceId) {
   revealResult();
   setState('live');
   status('Camera on: segmenting live. Your video stays on this device.');
+  cam.loop = cameraLoop(cam, token);
   if (document.hidden) pauseCamera(cam);
-  cameraLoop(cam, token);
 }
 
 // A hidden tab does not segment the camera: the loop waits and the video track is
@@ -810,6 +810,7 @@ async function startCamera(deviceId) {
 function pauseCamera(cam) {
   if (cam.paused) return;
   cam.paused = true;
+  cam.loop?.pause();
   for (const t of cam.stream.getVideoTracks()) t.enabled = false;
   setState('paused');
   status('Camera paused while this tab is hidden.');
@@ -822,7 +823,8 @@ function resumeCamera(cam) {
   setState('live');
   status('Camera on: segmenting live. Your video stays on this device.');
   el.camStats.textContent = statsText('resuming');
-  cam.wake?.();
+  if (cam.fpsWindow) cam.fpsWindow.length = 0; // fps restarts from the resumption
+  cam.loop?.resume();
 }
 document.addEventListener('visibilitychange', () => {
   if (!st.cam?.running) return;
@@ -854,56 +856,37 @@ async function listCameras(current) {
   }
 }
 
-function nextVideoFrame(video) {
-  return new Promise((resolve) => {
-    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => resolve());
-    else requestAnimationFrame(() => resolve());
-  });
-}
-
 // Live frames are worked on at this size: the model sees a 128×128 square of the
 // face anyway, and a smaller frame makes capture, detection and the copy back cheap.
 const LIVE_WORK_SIDE = 320;
-// Frames in flight: while the worker segments one, the page captures the next, so
-// the worker never waits for the page (results still arrive in order).
-const LIVE_DEPTH = 2;
 
-async function cameraLoop(cam, token) {
+/**
+ * The camera's live loop: the package's startVideo (frame capture on
+ * requestVideoFrameCallback, one frame in the worker while the next is captured);
+ * this draws each result with the frame it belongs to and keeps the figures.
+ */
+function cameraLoop(cam, token) {
   const video = el.video;
-  const slots = []; // per-frame canvases: each keeps its frame until its labels return
-  const pending = [];
   const done = []; // completion times, for fps over the last second
   let lat = 0;
   let segMs = 0;
   let detMs = null;
   let frames = 0;
-  let failures = 0; // consecutive crashed frames
   let lastStats = 0;
   let size = null;
   const live = () => cam.running && token === st.token;
-  const show = async ({ promise, canvas, t0, w, h }) => {
-    let r;
-    try {
-      r = await promise;
-      failures = 0;
-    } catch (e) {
-      if (!live()) return false;
-      // A crash restarts the worker: the last frame stays, the next one is tried.
-      // Repeated failures (or any other error) stop the camera.
-      if (e?.panic && ++failures < 3) {
-        showError(failure('Live segmentation', e));
-        setState('live');
-        return true;
-      }
-      stopCamera();
-      showError(failure('Live segmentation', e));
-      return false;
-    } finally {
-      slots.push(canvas);
+  cam.fpsWindow = done;
+  const onResult = (r, f) => {
+    if (!live()) return;
+    if (!size || size[0] !== f.width || size[1] !== f.height) {
+      size = [f.width, f.height];
+      el.photo.width = f.width;
+      el.photo.height = f.height;
+      sizeStages(f.width, f.height);
+      applyView();
     }
-    if (!live()) return false;
     // Show the frame these labels belong to.
-    el.photo.getContext('2d').drawImage(canvas, 0, 0);
+    el.photo.getContext('2d').drawImage(f.canvas, 0, 0);
     const first = !st.result;
     st.result = r;
     if (first) updateDownloads();
@@ -914,70 +897,42 @@ async function cameraLoop(cam, token) {
     done.push(t1);
     while (done.length && done[0] < t1 - 1000) done.shift();
     const k = frames === 1 ? 1 : 0.15;
-    lat += k * (t1 - t0 - lat);
+    lat += k * (f.latencyMs - lat);
     segMs += k * (r.segmentMs - segMs);
     if (r.detectMs != null) detMs = detMs == null ? r.detectMs : detMs + 0.3 * (r.detectMs - detMs);
     if (t1 - lastStats > 250) {
       lastStats = t1;
       const fps = done.length > 1 ? ((done.length - 1) * 1000) / (done[done.length - 1] - done[0]) : 0;
       st.camStats = { fps, latency: lat, segmentMs: segMs, detectMs: detMs, frames, face: !!r.box };
-      el.camStats.textContent = `${fps.toFixed(1)} fps · ${Math.round(lat)} ms latency (segment ${Math.round(segMs)} ms${detMs != null ? `, detect ${Math.round(detMs)} ms every ${DETECT_EVERY} frames` : ''})${r.box ? '' : ' · no face: whole frame'}`;
+      el.camStats.textContent = cam.paused
+        ? statsText('paused')
+        : `${fps.toFixed(1)} fps · ${Math.round(lat)} ms latency (segment ${Math.round(segMs)} ms${detMs != null ? `, detect ${Math.round(detMs)} ms every ${DETECT_EVERY} frames` : ''})${r.box ? '' : ' · no face: whole frame'}`;
       el.perf.textContent = `${st.info.build} build · ${st.info.threads} thread${st.info.threads === 1 ? '' : 's'} · ${Math.round(segMs)} ms per frame`;
-      el.caption.textContent = `Webcam — ${w}×${h} (shown at ${video.videoWidth}×${video.videoHeight})`;
+      el.caption.textContent = `Webcam — ${f.width}×${f.height} (shown at ${f.videoWidth}×${f.videoHeight})`;
     }
-    return true;
   };
-  while (live()) {
-    if (cam.paused) {
-      // Let the frames in flight land, then wait for the tab to be visible again.
-      while (pending.length) if (!(await show(pending.shift()))) return;
-      if (cam.paused && live()) {
-        el.camStats.textContent = statsText('paused');
-        await new Promise((resolve) => (cam.wake = resolve));
-        cam.wake = null;
-      }
-      done.length = 0; // fps restarts from the resumption
-      continue;
-    }
-    await nextVideoFrame(video);
-    if (!live() || cam.paused) continue;
-    const vw = video.videoWidth;
-    const vh = video.videoHeight;
-    if (!vw || !vh) continue;
-    const [w, h] = fit(vw, vh, LIVE_WORK_SIDE);
-    if (!size || size[0] !== w || size[1] !== h) {
-      // A new frame size: let the frames in flight land, then start afresh.
-      while (pending.length) if (!(await show(pending.shift()))) return;
-      slots.length = 0;
-      size = [w, h];
-      el.photo.width = w;
-      el.photo.height = h;
-      sizeStages(w, h);
-      applyView();
-    }
-    const canvas = slots.pop() ?? new OffscreenCanvas(w, h);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
-    const t0 = performance.now();
-    ctx.drawImage(video, 0, 0, w, h);
-    const img = ctx.getImageData(0, 0, w, h);
-    const promise = st.seg.segmentVideoFrame(img, { transfer: true, detectEvery: DETECT_EVERY });
-    promise.catch(() => {}); // handled in show()
-    pending.push({ promise, canvas, t0, w, h });
-    if (pending.length >= LIVE_DEPTH && !(await show(pending.shift()))) return;
-  }
+  // A crash restarts the worker: the last frame stays and the next one is tried;
+  // repeated crashes (or any other error) stop the camera.
+  const onError = (e, { stopped }) => {
+    if (!live()) return;
+    if (stopped) stopCamera();
+    showError(failure('Live segmentation', e));
+    if (!stopped) setState('live');
+  };
+  return st.seg.startVideo(video, onResult, { maxSide: LIVE_WORK_SIDE, detectEvery: DETECT_EVERY, onError });
 }
 
 function stopCamera() {
   const cam = st.cam;
   if (!cam) return;
   cam.running = false;
+  cam.loop?.stop();
   for (const t of cam.stream.getTracks()) t.stop();
   el.video.srcObject = null;
   st.cam = null;
   el.camStart.hidden = false;
   el.camStop.hidden = true;
   el.camStats.textContent = statsText('stopped');
-  cam.wake?.(); // a paused loop ends
   if (st.source === 'webcam') {
     setState('done');
     status('Camera stopped. The last frame stays on screen.');
