@@ -36,25 +36,27 @@ function startHangingServer() {
   });
 }
 
-let coi, plain, hanging, stuckPool, browser;
+let coi, plain, hanging, stuckPool, noWasm, browser;
 before(async () => {
   requireBuilds();
   // Cross-origin isolated, but the thread pool's start never completes: the pool
   // fetches its helper script again to spawn its threads, and that request (any after
   // the first) gets no answer, as under a dev server that never serves it.
   const hold = (p, n) => p.endsWith('/workerHelpers.no-bundler.js') && n > 1;
-  [coi, plain, hanging, stuckPool] = await Promise.all([
+  [coi, plain, hanging, stuckPool, noWasm] = await Promise.all([
     startServer({ coi: true, mounts }),
     startServer({ coi: false, mounts }),
     startHangingServer(),
     startServer({ coi: true, mounts, hold }),
+    // Neither wasm file ever answers.
+    startServer({ coi: true, mounts, hold: (p) => p.endsWith('/faceforest_wasm_bg.wasm') }),
   ]);
   browser = await launchBrowser();
 });
 after(async () => {
   if (process.exitCode && browser) console.log(browser.logs.join('\n'));
   await browser?.close();
-  await Promise.all([coi, plain, hanging, stuckPool].map((s) => s?.close()));
+  await Promise.all([coi, plain, hanging, stuckPool, noWasm].map((s) => s?.close()));
 });
 
 test('the JS limits are the wasm core limits', async () => {
@@ -158,6 +160,24 @@ test('a thread pool that never starts: auto falls back to single-threaded and sa
     labels: 32 * 24,
   });
   assert.equal(r.multi, "threads: 'multi' was asked for but the thread pool did not start within 2 s (the threadPoolTimeoutMs limit)");
+  await page.close();
+});
+
+test('a wasm file that never answers gives up after fetchTimeoutMs: auto says why it fell back, and fails only when neither build loads', async () => {
+  const page = await harness(browser, noWasm);
+  const r = await page.evaluate(async (u) => {
+    const settle = (p) => Promise.race([p.then(() => 'resolved', (e) => e.message), new Promise((ok) => setTimeout(() => ok('still pending'), 30_000))]);
+    return {
+      auto: await settle(ff.createSegmenter({ modelUrl: u, fetchTimeoutMs: 1000 })),
+      multi: await settle(ff.createSegmenter({ modelUrl: u, threads: 'multi', fetchTimeoutMs: 1000 })),
+      single: await settle(ff.createSegmenter({ modelUrl: u, threads: 'single', fetchTimeoutMs: 1000 })),
+    };
+  }, MODEL_URL);
+  const url = (b) => new URL(`web/lib/pkg-${b}/faceforest_wasm_bg.wasm`, noWasm.url).href;
+  // auto: the threaded build's download times out, then the single-threaded one's.
+  assert.equal(r.auto, `could not fetch the single-threaded wasm build from ${url('single')}: no answer within 1 s (the fetchTimeoutMs limit)`);
+  assert.equal(r.multi, `threads: 'multi' was asked for but the threaded build failed to start: could not fetch the threaded wasm build from ${url('threads')}: no answer within 1 s (the fetchTimeoutMs limit)`);
+  assert.equal(r.single, r.auto);
   await page.close();
 });
 
