@@ -15,7 +15,10 @@
 //
 // Also importable: `const srv = await serve({ root, coi, base, port: 0 }); srv.url; await srv.close();`
 // Tests may pass `hold(pathname, n)`: requests for which it returns true (n counts the
-// requests for that path so far, from 1) get no answer, as from a server that hangs.
+// requests for that path so far, from 1) get no answer, as from a server that hangs;
+// and `throttle(pathname)`: a number of bytes per second sends that file slowly (a
+// slow network), 0 or undefined at full speed; `{ rate, pauseAt, resume }` also stops
+// after `pauseAt` bytes until the promise `resume` settles.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,7 +49,7 @@ function normBase(base = '/') {
 }
 
 /** Starts the server; resolves to `{ url, port, close() }`. */
-export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false, cors = false, base = '/', mounts = [], quiet = true, hold = null } = {}) {
+export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false, cors = false, base = '/', mounts = [], quiet = true, hold = null, throttle = null } = {}) {
   const seen = new Map();
   base = normBase(base);
   const tables = [
@@ -109,7 +112,31 @@ export function serve({ root = '.', port = 8080, host = '127.0.0.1', coi = false
         'Content-Length': st.size,
       });
       if (req.method === 'HEAD') return res.end();
-      fs.createReadStream(file).pipe(res);
+      const t = throttle?.(pathname);
+      const { rate = 0, pauseAt = Infinity, resume = null } = typeof t === 'number' ? { rate: t } : (t ?? {});
+      if (!rate && !resume) return fs.createReadStream(file).pipe(res);
+      // 16 KiB at a time, each followed by the pause that keeps to `rate`.
+      const stream = fs.createReadStream(file, { highWaterMark: 16 * 1024 });
+      let sent = 0;
+      stream.on('data', (chunk) => {
+        stream.pause();
+        const before = sent;
+        sent += chunk.length;
+        if (before < pauseAt && sent >= pauseAt && resume) {
+          // Up to pauseAt now, the rest once released.
+          const cut = pauseAt - before;
+          res.write(chunk.subarray(0, cut));
+          resume.then(() => {
+            if (cut < chunk.length) res.write(chunk.subarray(cut));
+            stream.resume();
+          });
+          return;
+        }
+        res.write(chunk);
+        setTimeout(() => stream.resume(), rate ? (1000 * chunk.length) / rate : 0);
+      });
+      stream.on('end', () => res.end());
+      res.on('close', () => stream.destroy());
     });
   });
   return new Promise((resolve, reject) => {

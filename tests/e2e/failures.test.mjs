@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { modelPath, requireBuilds, startServer, launchBrowser, harness } from './helpers.mjs';
+import { ROOT, modelPath, requireBuilds, startServer, launchBrowser, harness } from './helpers.mjs';
 
 const MODEL = modelPath();
 const mounts = [{ prefix: '/model/', dir: path.dirname(MODEL) }];
@@ -36,25 +36,27 @@ function startHangingServer() {
   });
 }
 
-let coi, plain, hanging, stuckPool, browser;
+let coi, plain, hanging, stuckPool, noWasm, browser;
 before(async () => {
   requireBuilds();
   // Cross-origin isolated, but the thread pool's start never completes: the pool
   // fetches its helper script again to spawn its threads, and that request (any after
   // the first) gets no answer, as under a dev server that never serves it.
   const hold = (p, n) => p.endsWith('/workerHelpers.no-bundler.js') && n > 1;
-  [coi, plain, hanging, stuckPool] = await Promise.all([
+  [coi, plain, hanging, stuckPool, noWasm] = await Promise.all([
     startServer({ coi: true, mounts }),
     startServer({ coi: false, mounts }),
     startHangingServer(),
     startServer({ coi: true, mounts, hold }),
+    // Neither wasm file ever answers.
+    startServer({ coi: true, mounts, hold: (p) => p.endsWith('/faceforest_wasm_bg.wasm') }),
   ]);
   browser = await launchBrowser();
 });
 after(async () => {
   if (process.exitCode && browser) console.log(browser.logs.join('\n'));
   await browser?.close();
-  await Promise.all([coi, plain, hanging, stuckPool].map((s) => s?.close()));
+  await Promise.all([coi, plain, hanging, stuckPool, noWasm].map((s) => s?.close()));
 });
 
 test('the JS limits are the wasm core limits', async () => {
@@ -93,10 +95,17 @@ test('a model or detector URL that never answers, or stalls, gives up after fetc
           throw new Error(`${labels} labels; detector: ${error}`);
         }),
       );
-      // Progress reaches the model's size (the repository server sends Content-Length).
+      // Progress reaches the model's and the wasm's sizes (the repository server sends Content-Length).
       const seen = [];
       const seg = await ff.createSegmenter({ modelUrl: u, onProgress: (p) => seen.push(p) });
-      out.progress = { calls: seen.length, first: seen[0], last: seen.at(-1), rising: seen.every((p, i) => i === 0 || p.loaded >= seen[i - 1].loaded) };
+      const of = (file) => {
+        const s = seen.filter((p) => p.file === file);
+        return { calls: s.length, first: s[0], last: s.at(-1), rising: s.every((p, i) => i === 0 || p.loaded >= s[i - 1].loaded) };
+      };
+      out.progress = of('model');
+      out.wasmProgress = of('wasm');
+      out.files = [...new Set(seen.map((p) => p.file))].sort();
+      out.build = seg.info.build;
       seg.dispose();
       return out;
     },
@@ -113,6 +122,13 @@ test('a model or detector URL that never answers, or stalls, gives up after fetc
   assert.deepEqual(r.progress.first, { file: 'model', url, loaded: 0, total: MODEL_BYTES.length });
   assert.deepEqual(r.progress.last, { file: 'model', url, loaded: MODEL_BYTES.length, total: MODEL_BYTES.length });
   assert.ok(r.progress.calls >= 2 && r.progress.rising, JSON.stringify(r.progress));
+  assert.deepEqual(r.files, ['model', 'wasm']);
+  const wasmFile = path.join(ROOT, `web/lib/pkg-${r.build}/faceforest_wasm_bg.wasm`);
+  const wasmUrl = new URL(`web/lib/pkg-${r.build}/faceforest_wasm_bg.wasm`, plain.url).href;
+  const wasmBytes = fs.statSync(wasmFile).size;
+  assert.deepEqual(r.wasmProgress.first, { file: 'wasm', url: wasmUrl, loaded: 0, total: wasmBytes });
+  assert.deepEqual(r.wasmProgress.last, { file: 'wasm', url: wasmUrl, loaded: wasmBytes, total: wasmBytes });
+  assert.ok(r.wasmProgress.rising, JSON.stringify(r.wasmProgress));
   await page.close();
 });
 
@@ -144,6 +160,24 @@ test('a thread pool that never starts: auto falls back to single-threaded and sa
     labels: 32 * 24,
   });
   assert.equal(r.multi, "threads: 'multi' was asked for but the thread pool did not start within 2 s (the threadPoolTimeoutMs limit)");
+  await page.close();
+});
+
+test('a wasm file that never answers gives up after fetchTimeoutMs: auto says why it fell back, and fails only when neither build loads', async () => {
+  const page = await harness(browser, noWasm);
+  const r = await page.evaluate(async (u) => {
+    const settle = (p) => Promise.race([p.then(() => 'resolved', (e) => e.message), new Promise((ok) => setTimeout(() => ok('still pending'), 30_000))]);
+    return {
+      auto: await settle(ff.createSegmenter({ modelUrl: u, fetchTimeoutMs: 1000 })),
+      multi: await settle(ff.createSegmenter({ modelUrl: u, threads: 'multi', fetchTimeoutMs: 1000 })),
+      single: await settle(ff.createSegmenter({ modelUrl: u, threads: 'single', fetchTimeoutMs: 1000 })),
+    };
+  }, MODEL_URL);
+  const url = (b) => new URL(`web/lib/pkg-${b}/faceforest_wasm_bg.wasm`, noWasm.url).href;
+  // auto: the threaded build's download times out, then the single-threaded one's.
+  assert.equal(r.auto, `could not fetch the single-threaded wasm build from ${url('single')}: no answer within 1 s (the fetchTimeoutMs limit)`);
+  assert.equal(r.multi, `threads: 'multi' was asked for but the threaded build failed to start: could not fetch the threaded wasm build from ${url('threads')}: no answer within 1 s (the fetchTimeoutMs limit)`);
+  assert.equal(r.single, r.auto);
   await page.close();
 });
 

@@ -61,17 +61,17 @@ export function nativeLabels(photos, model) {
 }
 
 /** Starts the repository's static server (scripts/serve.mjs) on a free port. */
-export function startServer({ coi = false, cors = false, root = ROOT, base = '/', mounts = [], hold = null } = {}) {
-  return serve({ root, coi, cors, base, mounts, hold, port: 0 });
+export function startServer({ coi = false, cors = false, root = ROOT, base = '/', mounts = [], hold = null, throttle = null } = {}) {
+  return serve({ root, coi, cors, base, mounts, hold, throttle, port: 0 });
 }
 
-/** Headless Chromium with a fresh profile; `close()` also removes the profile. */
-export async function launchBrowser() {
+/** Headless Chromium with a fresh profile (and extra flags); `close()` also removes the profile. */
+export async function launchBrowser(extraArgs = []) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceforest-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
   const logs = [];
   context.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));

@@ -33,8 +33,8 @@ export function serveSite(art) {
     }
     await site.server?.close();
   });
-  site.launch = async (extraArgs) => {
-    const b = await launchChromium(extraArgs);
+  site.launch = async (extraArgs, contextOptions) => {
+    const b = await launchChromium(extraArgs, contextOptions);
     browsers.push(b);
     return b;
   };
@@ -55,8 +55,11 @@ export async function waitState(page, states, timeout = 90_000) {
   return page.evaluate(() => document.body?.dataset.state);
 }
 
-/** Headless Chromium with a fresh profile and extra flags. */
-export async function launchChromium(extraArgs = []) {
+/** A phone: 390×844 CSS pixels at 3×, mobile viewport, touch (primary pointer coarse). */
+export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true };
+
+/** Headless Chromium with a fresh profile, extra flags and context options (e.g. PHONE). */
+export async function launchChromium(extraArgs = [], contextOptions = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceforest-site-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
@@ -64,6 +67,7 @@ export async function launchChromium(extraArgs = []) {
     args: [...CHROMIUM_ARGS, ...extraArgs],
     viewport: { width: 1100, height: 900 },
     acceptDownloads: true,
+    ...contextOptions,
   });
   const logs = [];
   context.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));

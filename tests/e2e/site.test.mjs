@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { ROOT } from './helpers.mjs';
-import { SITE_DIST, serveSite, mark, waitState, openSite, makeClip } from './site-helpers.mjs';
+import { ROOT, startServer } from './helpers.mjs';
+import { SITE_DIST, SITE_BASE, PHONE, serveSite, mark, waitState, openSite, makeClip } from './site-helpers.mjs';
 
 const ART = path.join(ROOT, 'test-artifacts/site');
 const SAMPLE = path.join(SITE_DIST, 'assets/astronaut.png');
@@ -271,10 +271,24 @@ test('no face: says so and offers to segment the whole picture; a bad file gets 
   await page.setInputFiles('#file', file);
   assert.equal(await waitState(page, ['noface', 'done', 'error']), 'noface');
   assert.match(await page.textContent('#noface'), /No face found/);
+  const shown = (ids) => page.evaluate((ids) => ids.map((id) => document.getElementById(id).checkVisibility()), ids);
+  const DL = ['dl-mask', 'dl-overlay'];
+  // Nothing to download yet: no live-but-dead buttons.
+  assert.deepEqual(await shown(DL), [false, false], 'no download buttons without a result');
+  await page.screenshot({ path: path.join(ART, 'no-face.png'), fullPage: true });
   await mark(page);
   await page.click('#whole');
   assert.equal(await waitState(page, ['done', 'error']), 'done');
   assert.equal(await page.evaluate(() => window.faceforestDemo.result.crop), null);
+  // The notice has done its job; the downloads are there; a face box by hand stays on offer.
+  assert.deepEqual(await shown(['noface', ...DL, 'manual-again', 'whole-again']), [false, true, true, true, false]);
+  assert.match(await page.textContent('#status'), /whole picture as it is \(no face was found\)/);
+  await page.screenshot({ path: path.join(ART, 'no-face-whole.png'), fullPage: true });
+  await mark(page);
+  await page.click('#manual-again');
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  assert.notEqual(await page.evaluate(() => window.faceforestDemo.result.crop), null, 'segmented through a crop');
+  assert.deepEqual(await shown(['noface', 'manual-again', 'whole-again']), [false, false, true]);
 
   const bad = path.join(ART, 'not-an-image.png');
   fs.writeFileSync(bad, 'this is not a PNG');
@@ -352,6 +366,62 @@ test('a (fake) webcam is segmented live in the worker, with an fps readout and a
   assert.ok(!/\(stopped\).*\(stopped\)/.test(again), again);
 });
 
+test('on a phone (390×844, touch): no paste hint, tap targets of 44 px, the result scrolled into view after the sample or a photo', async () => {
+  const b = await launch([], PHONE);
+  const page = await openDemo(b);
+  assert.deepEqual(await page.evaluate(() => ({ coarse: matchMedia('(pointer: coarse)').matches, width: innerWidth })), { coarse: true, width: 390 });
+  const hint = await page.innerText('#dropzone');
+  assert.doesNotMatch(hint, /Ctrl|Drop/, 'no keyboard or drag-and-drop hint on a touch screen');
+  assert.match(hint, /Take a selfie or pick one/);
+  await page.screenshot({ path: path.join(ART, 'phone-ready.png') });
+  const inView = () =>
+    page.waitForFunction(() => {
+      const s = document.getElementById('status').getBoundingClientRect();
+      const r = document.getElementById('result').getBoundingClientRect();
+      return scrollY > 0 && s.top >= -1 && s.top < 40 && r.top < innerHeight / 2;
+    }, null, { timeout: 10_000 });
+  assert.equal(await page.evaluate(() => scrollY), 0);
+  await mark(page);
+  await page.tap('#sample');
+  assert.equal(await waitState(page, ['done', 'error', 'noface']), 'done', await page.textContent('#alert'));
+  await inView();
+  await page.screenshot({ path: path.join(ART, 'phone-sample.png') });
+
+  // Tap targets: every visible button, label, select and slider is at least 44×44.
+  const targets = await page.evaluate(() =>
+    [...document.querySelectorAll('button, .button, select, label.check, input[type="range"]')]
+      .filter((e) => e.checkVisibility() && !e.closest('.boxes'))
+      .map((e) => {
+        const r = e.getBoundingClientRect();
+        return { what: e.id || e.textContent.trim().slice(0, 24), w: Math.round(r.width), h: Math.round(r.height) };
+      }),
+  );
+  assert.ok(targets.length >= 15, `checked ${targets.length} targets: ${JSON.stringify(targets)}`);
+  assert.deepEqual(targets.filter((t) => t.w < 44 || t.h < 44), [], 'tap targets of at least 44 px');
+  // The crop box's resize handle is drawn at 22 px but answers taps 19 px from its centre.
+  const hit = await page.evaluate(() => {
+    const h = document.querySelector('.cropbox .handle').getBoundingClientRect();
+    const x = h.x + h.width / 2 - 19;
+    const y = h.y + h.height / 2 - 19;
+    return document.elementFromPoint(x, y)?.className;
+  });
+  assert.equal(hit, 'handle');
+
+  // Choosing a photo scrolls to the result too.
+  await page.evaluate(() => scrollTo(0, 0));
+  await mark(page);
+  await page.setInputFiles('#file', SAMPLE);
+  assert.equal(await waitState(page, ['done', 'error', 'noface']), 'done');
+  await inView();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px)`);
+  await page.screenshot({ path: path.join(ART, 'phone-photo.png') });
+  // (A full-page screenshot would drop the touch emulation: the viewport, scrolled.)
+  await page.evaluate(() => document.getElementById('dl-overlay').scrollIntoView({ block: 'center' }));
+  await page.screenshot({ path: path.join(ART, 'phone-downloads.png') });
+  await site.close(b);
+});
+
 test('where isolation is impossible (no service worker) the single-threaded build runs and says why', async () => {
   const b = await launch();
   await b.context.route('**/coi-serviceworker.js', (r) => r.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
@@ -364,6 +434,75 @@ test('where isolation is impossible (no service worker) the single-threaded buil
   assert.equal(await waitState(page, ['done', 'error']), 'done', await page.textContent('#alert'));
   assert.equal((await page.evaluate(() => window.faceforestDemo.faces.length)) >= 1, true);
   await site.close(b);
+});
+
+test('while the segmenter loads: the downloads show as MB and percent, and the photo and camera controls look disabled', async () => {
+  // As on GitHub Pages (through the service worker), with the model held at half its
+  // size until released: the page must show the bytes that have arrived, not wait for
+  // the whole file.
+  const MODEL_SIZE = fs.statSync(path.join(SITE_DIST, 'models/faceforest.model')).size;
+  const half = Math.floor(MODEL_SIZE / 2);
+  let release;
+  const resume = new Promise((ok) => (release = ok));
+  const slow = await startServer({
+    root: SITE_DIST,
+    base: SITE_BASE,
+    throttle: (p) => (p.endsWith('/models/faceforest.model') ? { rate: 2_000_000, pauseAt: half, resume } : 0),
+  });
+  const b = await launch();
+  try {
+    const page = b.context.pages()[0] ?? (await b.context.newPage());
+    await page.goto(slow.url);
+    // The first visit registers the service worker and reloads; the controlled page's
+    // worker then downloads the model through it.
+    const look = () =>
+      page.evaluate(() => {
+        const css = (id) => getComputedStyle(document.getElementById(id));
+        return {
+          controlled: !!navigator.serviceWorker.controller,
+          state: document.body.dataset.state,
+          text: document.getElementById('load-text').textContent,
+          bar: document.getElementById('load-bar').value,
+          loadShown: !document.getElementById('load').hidden,
+          progress: window.faceforestDemo.loadProgress ?? null,
+          build: window.faceforestDemo.info?.build ?? null,
+          disabled: ['file', 'sample', 'cam-start'].map((id) => document.getElementById(id).disabled),
+          label: { opacity: css('file-label').opacity, cursor: css('file-label').cursor, aria: document.getElementById('file-label').getAttribute('aria-disabled') },
+          sample: { opacity: css('sample').opacity, cursor: css('sample').cursor },
+        };
+      });
+    let during;
+    for (const deadline = Date.now() + 60_000; ; ) {
+      during = await look().catch(() => null); // null while a reload is under way
+      if (during?.controlled && /\(\d+%\)$/.test(during.text)) break;
+      if (Date.now() > deadline) throw new Error(`no percentage while the model is held at half: ${JSON.stringify(during)}`);
+      await page.waitForTimeout(100);
+    }
+    assert.equal(during.state, 'loading');
+    assert.equal(during.loadShown, true);
+    assert.match(during.text, /^\d+\.\d of \d+\.\d MB \(\d+%\)$/);
+    assert.ok(during.progress.percent < 100 && during.bar === during.progress.percent, JSON.stringify(during));
+    assert.deepEqual(during.disabled, [true, true, true]);
+    assert.deepEqual(during.label, { opacity: '0.5', cursor: 'not-allowed', aria: 'true' }, 'the "Choose a photo…" label looks disabled');
+    assert.deepEqual(during.sample, { opacity: '0.5', cursor: 'not-allowed' });
+    await page.screenshot({ path: path.join(ART, 'loading.png') });
+    release();
+    assert.equal(await waitState(page, ['ready', 'error']), 'ready', await page.textContent('#alert'));
+    const ready = await look();
+    // Everything counted: the build's wasm, the model and the face detector.
+    const size = (f) => fs.statSync(path.join(SITE_DIST, f)).size;
+    const total = size(`lib/pkg-${ready.build}/faceforest_wasm_bg.wasm`) + MODEL_SIZE + size('models/seeta_fd_frontal_v1.0.bin');
+    assert.deepEqual(ready.progress, { loaded: total, total, percent: 100 });
+    assert.ok(during.progress.loaded < total - half / 2, `shown while the model was held: ${during.progress.loaded} of ${total}`);
+    assert.equal(ready.loadShown, false, 'the progress bar goes once the segmenter is ready');
+    assert.deepEqual(ready.disabled, [false, false, false]);
+    assert.deepEqual(ready.label, { opacity: '1', cursor: 'pointer', aria: 'false' });
+    assert.equal(ready.sample.opacity, '1');
+  } finally {
+    release();
+    await site.close(b);
+    await slow.close();
+  }
 });
 
 test('a denied camera gives a clear message, and the page keeps working', async () => {

@@ -42,6 +42,23 @@ export async function readme(ctx: CanvasRenderingContext2D, w: number, h: number
   }
   await seg2.segmentVideoFrame(document.createElement('video'), { detectEvery: 3 });
 
+  // Live video: results with the frame they belong to; stop() ends the loop.
+  const video = document.createElement('video');
+  const loop = seg2.startVideo(
+    video,
+    (res, frame) => {
+      ctx.drawImage(frame.canvas, 0, 0);
+      ctx.putImageData(new ImageData(new Uint8ClampedArray(res.labels.length * 4), res.width, res.height), 0, 0);
+      console.log(res.box?.x, res.segmentMs, frame.latencyMs, frame.frame);
+    },
+    { maxSide: 320, inFlight: 2, detectEvery: 5, onError: (e, { stopped }) => console.log(e.message, stopped) },
+  );
+  loop.pause();
+  loop.resume();
+  loop.stop();
+  await loop.done;
+  console.log(loop.running, loop.frames);
+
   // Plain RGBA objects, limits, file headers.
   await seg.segment({ data: new Uint8Array(w * h * 4), width: w, height: h });
   const head = inspectImageFile(new Uint8Array(await file.arrayBuffer()));

@@ -20,8 +20,9 @@ const $ = (id) => document.getElementById(id);
 const el = {
   status: $('status'), alert: $('alert'), result: $('result'), file: $('file'), sample: $('sample'), dropzone: $('dropzone'),
   camStart: $('cam-start'), camStop: $('cam-stop'), mirror: $('mirror'), camPicker: $('cam-picker'), camPickerRow: $('cam-picker-row'),
+  fileLabel: $('file-label'), load: $('load'), loadBar: $('load-bar'), loadText: $('load-text'),
   camStats: $('cam-stats'), video: $('video'), opacity: $('opacity'), opacityValue: $('opacity-value'), legend: $('legend'),
-  faces: $('faces'), noface: $('noface'), whole: $('whole'), manualCrop: $('manual-crop'), wholeAgain: $('whole-again'),
+  faces: $('faces'), noface: $('noface'), whole: $('whole'), manualCrop: $('manual-crop'), wholeAgain: $('whole-again'), manualAgain: $('manual-again'),
   panes: $('panes'), stage: $('stage'), maskStage: $('mask-stage'), photo: $('photo'), overlay: $('overlay'), mask: $('mask'),
   boxes: $('boxes'), zoom: $('zoom'), zoomRow: $('zoom-row'), caption: $('photo-caption'), dlMask: $('dl-mask'), dlOverlay: $('dl-overlay'), perf: $('perf'),
 };
@@ -78,12 +79,49 @@ async function waitForIsolation() {
   await new Promise((resolve) => setTimeout(resolve, 4000));
 }
 
+/** The photo and camera controls: disabled (and looking it) until the segmenter is ready. */
+function enableSources(on) {
+  for (const b of [el.sample, el.camStart, el.file]) b.disabled = !on;
+  el.fileLabel.setAttribute('aria-disabled', String(!on));
+}
+
+const MB = (n) => (n / 1e6).toFixed(1);
+/**
+ * Download progress of the wasm, the model and the face detector (the package's
+ * onProgress), summed: `1.2 of 3.1 MB (39%)` once all three have answered with their
+ * sizes, bytes only before that or where a server does not say.
+ */
+const DOWNLOADS = ['wasm', 'model', 'detector'];
+function loadingProgress() {
+  const files = new Map();
+  el.loadBar.removeAttribute('value'); // indeterminate until the sizes are known
+  el.loadText.textContent = '';
+  el.load.hidden = false;
+  return (p) => {
+    files.set(p.file, p);
+    let loaded = 0;
+    let total = 0;
+    for (const f of files.values()) {
+      loaded += f.loaded;
+      total += Math.max(f.total ?? 0, f.loaded);
+    }
+    const known = DOWNLOADS.every((name) => files.get(name)?.total != null) && total > 0;
+    const percent = known ? Math.min(100, Math.floor((100 * loaded) / total)) : null;
+    if (known) {
+      el.loadBar.value = percent;
+      el.loadText.textContent = `${MB(loaded)} of ${MB(total)} MB (${percent}%)`;
+    } else {
+      el.loadText.textContent = `${MB(loaded)} MB`;
+    }
+    st.loadProgress = { loaded, total: known ? total : null, percent };
+  };
+}
+
 async function init() {
   setState('loading');
-  for (const b of [el.sample, el.camStart]) b.disabled = true;
-  el.file.disabled = true;
+  enableSources(false);
   await waitForIsolation();
-  status('Loading the model…');
+  status('Loading the segmenter: WebAssembly, the model and the face detector…');
   let lib;
   try {
     lib = await import(LIB_URL);
@@ -93,8 +131,9 @@ async function init() {
     return;
   }
   try {
-    st.seg = await lib.createSegmenter({ modelUrl: MODEL_URL, detectorUrl: DETECTOR_URL });
+    st.seg = await lib.createSegmenter({ modelUrl: MODEL_URL, detectorUrl: DETECTOR_URL, onProgress: loadingProgress() });
   } catch (e) {
+    el.load.hidden = true;
     showError(
       typeof WebAssembly === 'undefined'
         ? 'This demo needs a browser with WebAssembly.'
@@ -108,8 +147,8 @@ async function init() {
   const why = st.info.fallbackReason ? ` — single-threaded because ${st.info.fallbackReason}` : '';
   el.perf.textContent = `${st.info.build} build · ${st.info.threads} thread${st.info.threads === 1 ? '' : 's'}${why}`;
   el.perf.title = `model: ${st.info.trees} trees, ${st.info.nodes} nodes, ${st.info.size}px`;
-  for (const b of [el.sample, el.camStart]) b.disabled = false;
-  el.file.disabled = false;
+  el.load.hidden = true;
+  enableSources(true);
   if (!st.info.detector.available) {
     status(`Ready. (Face detection is unavailable: ${st.info.detector.error}; pictures are segmented whole.)`);
   } else {
@@ -363,6 +402,16 @@ function cropBox(crop, W, H) {
 }
 
 // ---- photos -----------------------------------------------------------------------
+/**
+ * On a phone the result is below the picture sources: once a picture is chosen (or the
+ * camera starts), bring the status line and the result under it into view.
+ */
+function revealResult() {
+  const status = el.status.getBoundingClientRect();
+  const result = el.result.getBoundingClientRect();
+  if (status.top >= 0 && result.top < window.innerHeight * 0.6) return; // already in view
+  el.status.scrollIntoView({ block: 'start', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+}
 async function decode(blob) {
   try {
     return await createImageBitmap(blob, { imageOrientation: 'from-image' });
@@ -456,6 +505,10 @@ async function usePicture(bitmap, name) {
   el.result.hidden = false;
   el.noface.hidden = true;
   el.faces.hidden = true;
+  el.wholeAgain.hidden = true;
+  el.manualAgain.hidden = true;
+  updateDownloads();
+  revealResult();
   el.caption.textContent = `${name} — ${fullW}×${fullH}${workW !== fullW ? `, segmented at ${workW}×${workH}` : ''}`;
 
   if (!st.info.detector.available) {
@@ -533,13 +586,15 @@ async function segmentWhole() {
 
 el.whole.addEventListener('click', () => segmentWhole());
 el.wholeAgain.addEventListener('click', () => segmentWhole());
-el.manualCrop.addEventListener('click', async () => {
+async function placeCropByHand() {
   const { workW: W, workH: H } = st.photo;
   const h = Math.round(H * 0.8);
   const w = Math.round(h * st.info.cropAspect);
   st.mode = 'manual';
   await segmentCrop({ x: Math.round((W - w) / 2), y: Math.round((H - h) / 2), w, h }, { refocus: true });
-});
+}
+el.manualCrop.addEventListener('click', placeCropByHand);
+el.manualAgain.addEventListener('click', placeCropByHand);
 
 /** The message for a failed call; after a crash the worker has been replaced. */
 function failure(what, e) {
@@ -566,19 +621,24 @@ async function run(job, what) {
   }
   if (token !== st.token) return;
   st.result = r;
+  updateDownloads();
   // Zoom in on a small face the first time a picture is segmented through a crop.
   updateZoomOffer(st.freshZoom && !!r.crop);
   if (r.crop) st.freshZoom = false;
   drawLabels();
   drawBoxes();
-  el.noface.hidden = !(st.faces.length === 0 && st.info.detector.available);
-  el.wholeAgain.hidden = st.mode === 'whole' || st.faces.length === 0;
+  // The no-face notice has done its job once one of its offers worked; the other
+  // stays a click away under the picture.
+  const noFace = st.faces.length === 0;
+  el.noface.hidden = true;
+  el.wholeAgain.hidden = st.mode === 'whole';
+  el.manualAgain.hidden = !(noFace && st.mode === 'whole' && st.info.detector.available);
   const detect = st.detectMs != null ? ` (+ ${Math.round(st.detectMs)} ms face detection)` : '';
   el.perf.textContent = `${st.info.build} build · ${st.info.threads} thread${st.info.threads === 1 ? '' : 's'} · ${Math.round(r.ms)} ms per image${detect}`;
   setState('done');
   status(
     st.mode === 'whole'
-      ? 'Segmented the whole picture as it is.'
+      ? `Segmented the whole picture as it is${noFace && st.info.detector.available ? ' (no face was found)' : ''}.`
       : st.mode === 'manual' || !r.box
         ? 'Segmented your crop. Drag the orange box or its handle to adjust.'
         : `Segmented ${st.faces.length > 1 ? `face ${st.selected + 1} of ${st.faces.length}` : 'the face'}. Drag the orange box or its handle to adjust.`,
@@ -614,6 +674,10 @@ document.addEventListener('paste', (e) => {
 });
 
 // ---- downloads ----------------------------------------------------------------------
+/** The download buttons are there only when there is a result to save. */
+function updateDownloads() {
+  el.dlMask.hidden = el.dlOverlay.hidden = !st.result;
+}
 function save(blob, name) {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
@@ -698,7 +762,7 @@ async function startCamera(deviceId) {
     return;
   }
   const token = ++st.token;
-  const cam = (st.cam = { stream, running: true, paused: false, wake: null, deviceId: stream.getVideoTracks()[0]?.getSettings().deviceId });
+  const cam = (st.cam = { stream, running: true, paused: false, loop: null, deviceId: stream.getVideoTracks()[0]?.getSettings().deviceId });
   st.camStats = null; // this session's figures only
   el.camStats.textContent = '';
   st.source = 'webcam';
@@ -706,6 +770,7 @@ async function startCamera(deviceId) {
   el.zoom.checked = false;
   updateZoomOffer(false);
   st.result = null;
+  updateDownloads();
   st.faces = [];
   el.camStart.hidden = true;
   el.camStart.disabled = false;
@@ -713,6 +778,7 @@ async function startCamera(deviceId) {
   el.noface.hidden = true;
   el.faces.hidden = true;
   el.wholeAgain.hidden = true;
+  el.manualAgain.hidden = true;
   el.stage.classList.toggle('mirrored', el.mirror.checked);
   el.maskStage.classList.toggle('mirrored', el.mirror.checked);
   stream.getVideoTracks()[0]?.addEventListener('ended', () => {
@@ -732,10 +798,11 @@ async function startCamera(deviceId) {
   }
   await st.seg.resetTracking();
   el.result.hidden = false;
+  revealResult();
   setState('live');
   status('Camera on: segmenting live. Your video stays on this device.');
+  cam.loop = cameraLoop(cam, token);
   if (document.hidden) pauseCamera(cam);
-  cameraLoop(cam, token);
 }
 
 // A hidden tab does not segment the camera: the loop waits and the video track is
@@ -743,6 +810,7 @@ async function startCamera(deviceId) {
 function pauseCamera(cam) {
   if (cam.paused) return;
   cam.paused = true;
+  cam.loop?.pause();
   for (const t of cam.stream.getVideoTracks()) t.enabled = false;
   setState('paused');
   status('Camera paused while this tab is hidden.');
@@ -755,7 +823,8 @@ function resumeCamera(cam) {
   setState('live');
   status('Camera on: segmenting live. Your video stays on this device.');
   el.camStats.textContent = statsText('resuming');
-  cam.wake?.();
+  if (cam.fpsWindow) cam.fpsWindow.length = 0; // fps restarts from the resumption
+  cam.loop?.resume();
 }
 document.addEventListener('visibilitychange', () => {
   if (!st.cam?.running) return;
@@ -787,57 +856,40 @@ async function listCameras(current) {
   }
 }
 
-function nextVideoFrame(video) {
-  return new Promise((resolve) => {
-    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => resolve());
-    else requestAnimationFrame(() => resolve());
-  });
-}
-
 // Live frames are worked on at this size: the model sees a 128×128 square of the
 // face anyway, and a smaller frame makes capture, detection and the copy back cheap.
 const LIVE_WORK_SIDE = 320;
-// Frames in flight: while the worker segments one, the page captures the next, so
-// the worker never waits for the page (results still arrive in order).
-const LIVE_DEPTH = 2;
 
-async function cameraLoop(cam, token) {
+/**
+ * The camera's live loop: the package's startVideo (frame capture on
+ * requestVideoFrameCallback, one frame in the worker while the next is captured);
+ * this draws each result with the frame it belongs to and keeps the figures.
+ */
+function cameraLoop(cam, token) {
   const video = el.video;
-  const slots = []; // per-frame canvases: each keeps its frame until its labels return
-  const pending = [];
   const done = []; // completion times, for fps over the last second
   let lat = 0;
   let segMs = 0;
   let detMs = null;
   let frames = 0;
-  let failures = 0; // consecutive crashed frames
   let lastStats = 0;
   let size = null;
   const live = () => cam.running && token === st.token;
-  const show = async ({ promise, canvas, t0, w, h }) => {
-    let r;
-    try {
-      r = await promise;
-      failures = 0;
-    } catch (e) {
-      if (!live()) return false;
-      // A crash restarts the worker: the last frame stays, the next one is tried.
-      // Repeated failures (or any other error) stop the camera.
-      if (e?.panic && ++failures < 3) {
-        showError(failure('Live segmentation', e));
-        setState('live');
-        return true;
-      }
-      stopCamera();
-      showError(failure('Live segmentation', e));
-      return false;
-    } finally {
-      slots.push(canvas);
+  cam.fpsWindow = done;
+  const onResult = (r, f) => {
+    if (!live()) return;
+    if (!size || size[0] !== f.width || size[1] !== f.height) {
+      size = [f.width, f.height];
+      el.photo.width = f.width;
+      el.photo.height = f.height;
+      sizeStages(f.width, f.height);
+      applyView();
     }
-    if (!live()) return false;
     // Show the frame these labels belong to.
-    el.photo.getContext('2d').drawImage(canvas, 0, 0);
+    el.photo.getContext('2d').drawImage(f.canvas, 0, 0);
+    const first = !st.result;
     st.result = r;
+    if (first) updateDownloads();
     drawLabels();
     drawBoxes();
     const t1 = performance.now();
@@ -845,70 +897,42 @@ async function cameraLoop(cam, token) {
     done.push(t1);
     while (done.length && done[0] < t1 - 1000) done.shift();
     const k = frames === 1 ? 1 : 0.15;
-    lat += k * (t1 - t0 - lat);
+    lat += k * (f.latencyMs - lat);
     segMs += k * (r.segmentMs - segMs);
     if (r.detectMs != null) detMs = detMs == null ? r.detectMs : detMs + 0.3 * (r.detectMs - detMs);
     if (t1 - lastStats > 250) {
       lastStats = t1;
       const fps = done.length > 1 ? ((done.length - 1) * 1000) / (done[done.length - 1] - done[0]) : 0;
       st.camStats = { fps, latency: lat, segmentMs: segMs, detectMs: detMs, frames, face: !!r.box };
-      el.camStats.textContent = `${fps.toFixed(1)} fps · ${Math.round(lat)} ms latency (segment ${Math.round(segMs)} ms${detMs != null ? `, detect ${Math.round(detMs)} ms every ${DETECT_EVERY} frames` : ''})${r.box ? '' : ' · no face: whole frame'}`;
+      el.camStats.textContent = cam.paused
+        ? statsText('paused')
+        : `${fps.toFixed(1)} fps · ${Math.round(lat)} ms latency (segment ${Math.round(segMs)} ms${detMs != null ? `, detect ${Math.round(detMs)} ms every ${DETECT_EVERY} frames` : ''})${r.box ? '' : ' · no face: whole frame'}`;
       el.perf.textContent = `${st.info.build} build · ${st.info.threads} thread${st.info.threads === 1 ? '' : 's'} · ${Math.round(segMs)} ms per frame`;
-      el.caption.textContent = `Webcam — ${w}×${h} (shown at ${video.videoWidth}×${video.videoHeight})`;
+      el.caption.textContent = `Webcam — ${f.width}×${f.height} (shown at ${f.videoWidth}×${f.videoHeight})`;
     }
-    return true;
   };
-  while (live()) {
-    if (cam.paused) {
-      // Let the frames in flight land, then wait for the tab to be visible again.
-      while (pending.length) if (!(await show(pending.shift()))) return;
-      if (cam.paused && live()) {
-        el.camStats.textContent = statsText('paused');
-        await new Promise((resolve) => (cam.wake = resolve));
-        cam.wake = null;
-      }
-      done.length = 0; // fps restarts from the resumption
-      continue;
-    }
-    await nextVideoFrame(video);
-    if (!live() || cam.paused) continue;
-    const vw = video.videoWidth;
-    const vh = video.videoHeight;
-    if (!vw || !vh) continue;
-    const [w, h] = fit(vw, vh, LIVE_WORK_SIDE);
-    if (!size || size[0] !== w || size[1] !== h) {
-      // A new frame size: let the frames in flight land, then start afresh.
-      while (pending.length) if (!(await show(pending.shift()))) return;
-      slots.length = 0;
-      size = [w, h];
-      el.photo.width = w;
-      el.photo.height = h;
-      sizeStages(w, h);
-      applyView();
-    }
-    const canvas = slots.pop() ?? new OffscreenCanvas(w, h);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
-    const t0 = performance.now();
-    ctx.drawImage(video, 0, 0, w, h);
-    const img = ctx.getImageData(0, 0, w, h);
-    const promise = st.seg.segmentVideoFrame(img, { transfer: true, detectEvery: DETECT_EVERY });
-    promise.catch(() => {}); // handled in show()
-    pending.push({ promise, canvas, t0, w, h });
-    if (pending.length >= LIVE_DEPTH && !(await show(pending.shift()))) return;
-  }
+  // A crash restarts the worker: the last frame stays and the next one is tried;
+  // repeated crashes (or any other error) stop the camera.
+  const onError = (e, { stopped }) => {
+    if (!live()) return;
+    if (stopped) stopCamera();
+    showError(failure('Live segmentation', e));
+    if (!stopped) setState('live');
+  };
+  return st.seg.startVideo(video, onResult, { maxSide: LIVE_WORK_SIDE, detectEvery: DETECT_EVERY, onError });
 }
 
 function stopCamera() {
   const cam = st.cam;
   if (!cam) return;
   cam.running = false;
+  cam.loop?.stop();
   for (const t of cam.stream.getTracks()) t.stop();
   el.video.srcObject = null;
   st.cam = null;
   el.camStart.hidden = false;
   el.camStop.hidden = true;
   el.camStats.textContent = statsText('stopped');
-  cam.wake?.(); // a paused loop ends
   if (st.source === 'webcam') {
     setState('done');
     status('Camera stopped. The last frame stays on screen.');

@@ -32,11 +32,14 @@ if (typeof window === 'undefined') {
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   };
 
-  async function networkFirst(request) {
+  async function networkFirst(event) {
+    const request = event.request;
     const cache = await caches.open(CACHE);
     try {
       const response = await fetch(request);
-      if (response.ok && response.type === 'basic') await cache.put(request, response.clone());
+      // Stored alongside, not before answering: the page reads the body as it arrives
+      // (download progress), the cache gets its own copy.
+      if (response.ok && response.type === 'basic') event.waitUntil(cache.put(request, response.clone()).catch(() => {}));
       return isolated(response);
     } catch (e) {
       const hit = (await cache.match(request)) ?? (await cache.match(request, { ignoreSearch: true }));
@@ -52,6 +55,6 @@ if (typeof window === 'undefined') {
     if (r.method !== 'GET' || new URL(r.url).origin !== self.location.origin) return;
     if (r.cache === 'only-if-cached' && r.mode !== 'same-origin') return;
     event.stopImmediatePropagation();
-    event.respondWith(networkFirst(r));
+    event.respondWith(networkFirst(event));
   });
 }

@@ -13,6 +13,16 @@ export type ResultRgba = ReturnType<Uint8ClampedArray['slice']>;
 /** `Float32Array<ArrayBuffer>`. */
 export type ResultFloats = ReturnType<Float32Array['slice']>;
 
+/** One download's progress (`CreateSegmenterOptions.onProgress`). */
+export interface LoadProgress {
+  file: 'wasm' | 'model' | 'detector';
+  url: string;
+  /** Bytes received so far. */
+  loaded: number;
+  /** The file's size, or null when the server does not say. */
+  total: number | null;
+}
+
 export interface CreateSegmenterOptions {
   /** URL of a faceforest model file, resolved against the page. */
   modelUrl?: string | URL;
@@ -37,8 +47,13 @@ export interface CreateSegmenterOptions {
   fetchTimeoutMs?: number;
   /** The threaded build's start-up limit; past it 'auto' falls back to single-threaded; default `TIME_LIMITS.threadPoolTimeoutMs`. */
   threadPoolTimeoutMs?: number;
-  /** Download progress of the model and the detector. */
-  onProgress?: (p: { file: 'model' | 'detector'; url: string; loaded: number; total: number | null }) => void;
+  /**
+   * Download progress of the wasm build, the model and the detector (they download at
+   * the same time): called with `{ file, url, loaded: 0, total }` when each answers,
+   * then as bytes arrive. `total` is null when the server does not send a usable
+   * Content-Length (e.g. a compressed response). Not called for `modelBytes`/`detectorBytes`.
+   */
+  onProgress?: (p: LoadProgress) => void;
 }
 
 /** Default time limits in milliseconds (limits.js). */
@@ -163,6 +178,50 @@ export interface VideoFrameResult extends SegmentResult {
   segmentMs: number;
 }
 
+export interface StartVideoOptions {
+  /** Frames are segmented at most this large (longer side, px; default 320, at least 16). */
+  maxSide?: number;
+  /** Frames in the worker at once (1–4, default 2: the next frame is captured while one is segmented). */
+  inFlight?: number;
+  /** Re-detect the face every this many frames (default 5). */
+  detectEvery?: number;
+  detectOptions?: Omit<DetectOptions, 'transfer'>;
+  /** Consecutive crashed frames (the worker restarts after each) before the loop ends; default 3. */
+  maxFailures?: number;
+  /** A frame failed; `stopped` says whether the loop ended (any error but a crash, or too many crashes). */
+  onError?: (error: Error, info: { stopped: boolean }) => void;
+}
+
+/** The frame a live result belongs to. */
+export interface VideoFrameInfo {
+  /** The frame as segmented (`width`×`height`); valid during the `onResult` call only (it is reused). */
+  canvas: OffscreenCanvas | HTMLCanvasElement;
+  width: number;
+  height: number;
+  /** The video's own size. */
+  videoWidth: number;
+  videoHeight: number;
+  /** `performance.now()` when the frame was captured, and the time from then to this call. */
+  capturedAt: number;
+  latencyMs: number;
+  /** 1 for the first result, then 2, 3, … */
+  frame: number;
+}
+
+export interface VideoLoop {
+  /** Ends the loop: no more frames are captured; results in flight are dropped. */
+  stop(): void;
+  /** Stops capturing (e.g. while the tab is hidden); frames in flight still land. */
+  pause(): void;
+  resume(): void;
+  readonly running: boolean;
+  readonly paused: boolean;
+  /** Results handed to `onResult` so far. */
+  readonly frames: number;
+  /** Resolves once the loop has ended. */
+  readonly done: Promise<void>;
+}
+
 /** An `ImageData`, or anything shaped like one (RGBA bytes, row-major). */
 export interface ImageLike {
   data: Uint8ClampedArray | Uint8Array;
@@ -220,6 +279,12 @@ export interface Segmenter {
   segmentFace(image: ImageSource, box: FaceBox | null, options?: SegmentOptions & { crop?: CropRect }): Promise<FaceSegmentResult>;
   /** One webcam frame: periodic detection, smoothed box, face crop segmented. */
   segmentVideoFrame(image: ImageSource, options?: VideoFrameOptions): Promise<VideoFrameResult>;
+  /**
+   * Segments a playing `<video>` (e.g. a webcam's) live: each new frame
+   * (requestVideoFrameCallback, else requestAnimationFrame) through `segmentVideoFrame`,
+   * results in order to `onResult` (awaited if it returns a promise).
+   */
+  startVideo(video: HTMLVideoElement, onResult: (result: VideoFrameResult, frame: VideoFrameInfo) => void | Promise<void>, options?: StartVideoOptions): VideoLoop;
   /** Forgets the tracked face box. */
   resetTracking(): Promise<void>;
   /** Memory and restarts, for long sessions. */

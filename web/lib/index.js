@@ -139,6 +139,175 @@ function crashError(message, panic) {
   return err;
 }
 
+/** `[w, h]` scaled down (never up) so that the longer side is at most `max`. */
+function fit(w, h, max) {
+  const f = Math.min(1, max / Math.max(w, h));
+  return [Math.max(1, Math.round(w * f)), Math.max(1, Math.round(h * f))];
+}
+
+function newCanvas(w, h) {
+  if (typeof OffscreenCanvas === 'function') return new OffscreenCanvas(w, h);
+  return Object.assign(document.createElement('canvas'), { width: w, height: h });
+}
+
+/** Resolves at the video's next frame (requestVideoFrameCallback), else the next animation frame. */
+function nextVideoFrame(video) {
+  return new Promise((resolve) => {
+    if (typeof video.requestVideoFrameCallback === 'function') video.requestVideoFrameCallback(() => resolve());
+    else requestAnimationFrame(() => resolve());
+  });
+}
+
+/**
+ * The live-video loop (`seg.startVideo`): each new frame of `video` is drawn at most
+ * `maxSide` px into a canvas of its own and sent to `segmentVideoFrame`; up to
+ * `inFlight` frames are in the worker at once, so the page captures the next frame
+ * while the worker segments the previous one (results still arrive in order).
+ * `onResult(result, frame)` gets each result with the canvas holding the frame it
+ * belongs to (valid during the call: the canvas is reused afterwards).
+ */
+function videoLoop(seg, video, onResult, options) {
+  if (typeof HTMLVideoElement !== 'function' || !(video instanceof HTMLVideoElement)) {
+    throw new TypeError(`startVideo needs a <video> element, not ${video === null ? 'null' : typeof video === 'object' ? (video.constructor?.name ?? 'an object') : typeof video}`);
+  }
+  if (typeof onResult !== 'function') throw new TypeError('startVideo needs an onResult function');
+  const { maxSide = 320, inFlight = 2, detectEvery = 5, detectOptions, maxFailures = 3, onError } = options ?? {};
+  checkOption('maxSide', maxSide, { min: LIMITS.minSide, integer: true });
+  checkOption('inFlight', inFlight, { min: 1, max: 4, integer: true });
+  checkOption('detectEvery', detectEvery, { min: 1, integer: true });
+  checkOption('maxFailures', maxFailures, { min: 1, integer: true });
+  const problem = detectOptionsProblem(detectOptions);
+  if (problem) throw problem;
+  if (onError !== undefined && typeof onError !== 'function') throw new TypeError('invalid option: onError must be a function');
+
+  let running = true;
+  let paused = false;
+  let wake = null;
+  let frames = 0;
+  let finish;
+  const done = new Promise((resolve) => (finish = resolve));
+  const slots = []; // free canvases; each frame in flight keeps its own
+  const pending = [];
+  let size = null;
+  let failures = 0; // consecutive crashed frames
+
+  const report = (err, stopped) => {
+    if (!onError) {
+      if (stopped) globalThis.reportError?.(err);
+      return;
+    }
+    try {
+      onError(err, { stopped });
+    } catch (e) {
+      globalThis.reportError?.(e);
+    }
+  };
+  /** Waits for the oldest frame in flight and hands its result over; false once the loop is to end. */
+  const land = async () => {
+    const f = pending.shift();
+    let r;
+    try {
+      r = await f.promise;
+      failures = 0;
+    } catch (e) {
+      slots.push(f.canvas);
+      if (!running) return false;
+      // A crash restarts the worker: the next frame is tried, up to maxFailures in a row.
+      // Any other error (e.g. the segmenter was disposed) ends the loop.
+      const stop = !e?.panic || ++failures >= maxFailures;
+      if (stop) running = false;
+      report(e, stop);
+      return !stop;
+    }
+    if (!running) {
+      slots.push(f.canvas);
+      return false;
+    }
+    frames++;
+    try {
+      await onResult(r, { canvas: f.canvas, width: f.width, height: f.height, videoWidth: f.videoWidth, videoHeight: f.videoHeight, capturedAt: f.t0, latencyMs: performance.now() - f.t0, frame: frames });
+    } catch (e) {
+      globalThis.reportError?.(e);
+    } finally {
+      slots.push(f.canvas);
+    }
+    return running;
+  };
+  const drain = async () => {
+    while (pending.length) if (!(await land())) return false;
+    return true;
+  };
+
+  (async () => {
+    try {
+      while (running) {
+        if (paused) {
+          // The frames in flight land, then the loop waits for resume() or stop().
+          if (!(await drain())) break;
+          if (paused && running) await new Promise((resolve) => (wake = resolve));
+          wake = null;
+          continue;
+        }
+        await nextVideoFrame(video);
+        if (!running || paused) continue;
+        const vw = video.videoWidth;
+        const vh = video.videoHeight;
+        if (!vw || !vh) continue;
+        const [w, h] = fit(vw, vh, maxSide);
+        if (!size || size[0] !== w || size[1] !== h) {
+          // A new frame size: the frames in flight land, then new canvases.
+          if (!(await drain())) break;
+          slots.length = 0;
+          size = [w, h];
+        }
+        const canvas = slots.pop() ?? newCanvas(w, h);
+        const ctx = canvas.getContext('2d', { willReadFrequently: true });
+        const t0 = performance.now();
+        ctx.drawImage(video, 0, 0, w, h);
+        const img = ctx.getImageData(0, 0, w, h);
+        const promise = seg.segmentVideoFrame(img, { transfer: true, detectEvery, detectOptions });
+        promise.catch(() => {}); // handled in land()
+        pending.push({ promise, canvas, t0, width: w, height: h, videoWidth: vw, videoHeight: vh });
+        if (pending.length >= inFlight && !(await land())) break;
+      }
+    } catch (e) {
+      running = false;
+      report(e, true);
+    } finally {
+      running = false;
+      finish();
+    }
+  })();
+
+  return {
+    /** Ends the loop: no more frames are captured and results still in flight are dropped. */
+    stop() {
+      running = false;
+      wake?.();
+    },
+    /** Stops capturing (e.g. while the tab is hidden); the frames in flight still land. */
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      wake?.();
+    },
+    get running() {
+      return running;
+    },
+    get paused() {
+      return paused;
+    },
+    /** Results handed to onResult so far. */
+    get frames() {
+      return frames;
+    },
+    /** Resolves once the loop has ended (after stop(), or an error that ends it). */
+    done,
+  };
+}
+
 /**
  * Loads the wasm (threaded build where possible), the model and the thread pool in a
  * Web Worker. Resolves once everything is ready; rejects with the reason otherwise
@@ -238,7 +407,7 @@ export async function createSegmenter(options = {}) {
     return { x: b.x, y: b.y, w: b.w, h: b.h, ...(Number.isFinite(b.score) ? { score: b.score } : {}) };
   };
 
-  return {
+  const seg = {
     info,
     /** `{ labels, width, height, ms }`; `labels` holds a class id per pixel, row-major. */
     segment: (image, opts) => run(image, opts, false),
@@ -302,6 +471,11 @@ export async function createSegmenter(options = {}) {
       if (problem) throw problem;
       return send('segmentVideoFrame', image, options, { detectEvery, detectOptions });
     },
+    /**
+     * Segments a `<video>` live (see videoLoop): `onResult(result, frame)` for each
+     * frame; returns `{ stop(), pause(), resume(), running, paused, frames, done }`.
+     */
+    startVideo: (video, onResult, options) => videoLoop(seg, video, onResult, options),
     /** Forgets the tracked face box (call when the video source changes). */
     async resetTracking() {
       const c = await connection();
@@ -328,4 +502,5 @@ export async function createSegmenter(options = {}) {
       return c.request({ type: 'panic', message, inPool });
     },
   };
+  return seg;
 }

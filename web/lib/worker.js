@@ -101,9 +101,20 @@ async function fetchSegmentationModel(url, opts) {
   return bytes;
 }
 
-async function loadBuild(build, numThreads) {
+// The wasm files, fetched here (not by wasm-bindgen's init) so that their download
+// reports progress and has the fetchTimeoutMs limit. Literal URLs, for bundlers.
+const WASM_URLS = {
+  threads: () => new URL('./pkg-threads/faceforest_wasm_bg.wasm', import.meta.url).href,
+  single: () => new URL('./pkg-single/faceforest_wasm_bg.wasm', import.meta.url).href,
+};
+
+function fetchWasm(build, opts) {
+  return download(WASM_URLS[build](), { ...opts, file: 'wasm', what: `the ${build === 'threads' ? 'threaded' : 'single-threaded'} wasm build` });
+}
+
+async function loadBuild(build, numThreads, bytes) {
   const wasm = await BUILDS[build]();
-  await wasm.default();
+  await wasm.default({ module_or_path: bytes });
   if (build === 'threads') await wasm.initThreadPool(numThreads);
   return wasm;
 }
@@ -157,7 +168,9 @@ async function load(
     // thread's script): past the limit, 'auto' goes on single-threaded. The threaded
     // instance, if it ever starts, is left unused; dispose() ends its threads.
     try {
-      wasm = await within(loadBuild(build, n), threadPoolTimeoutMs, () => `the thread pool did not start within ${formatMs(threadPoolTimeoutMs)} (the threadPoolTimeoutMs limit)`);
+      // The download is not part of the start-up limit (a slow network is not a stuck pool).
+      const bytes = await fetchWasm(build, fetchOpts);
+      wasm = await within(loadBuild(build, n, bytes), threadPoolTimeoutMs, () => `the thread pool did not start within ${formatMs(threadPoolTimeoutMs)} (the threadPoolTimeoutMs limit)`);
     } catch (e) {
       if (threads === 'multi') throw new Error(`threads: 'multi' was asked for but ${e.timedOut ? e.message : `the threaded build failed to start: ${e.message}`}`);
       // e.g. a browser that validates shared memory but cannot start the pool.
@@ -165,7 +178,7 @@ async function load(
       build = 'single';
     }
   }
-  wasm ??= await loadBuild(build, n);
+  wasm ??= await loadBuild(build, n, await fetchWasm(build, fetchOpts));
   // Panics on any thread are also announced to index.js (a pool thread cannot throw to it).
   if (panicChannel) wasm.setPanicChannel(panicChannel);
   const seg = new wasm.Segmenter(await modelPromise);
