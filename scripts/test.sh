@@ -16,8 +16,12 @@ export FASSEG_DIR="${FASSEG_DIR:-$ROOT/../shared/fasseg}"
 echo "[test] tools (scripts/setup.sh installs what is missing)"
 bash scripts/setup.sh
 
-echo "[test] native tests (cargo test --release --workspace)"
-cargo test --release --workspace
+echo "[test] native tests (cargo test --release --workspace --lib --bins --tests)"
+cargo test --release --workspace --lib --bins --tests
+# Examples and benches are type-checked, not built: they run no tests, and linking
+# each one costs minutes on a small machine.
+echo "[test] examples and benches compile (cargo check)"
+cargo check --release --workspace --examples --benches
 if [[ "${FUZZ_SECONDS:-60}" != 0 ]]; then
   echo "[test] fuzzing, ${FUZZ_SECONDS:-60} s per target (scripts/fuzz.sh)"
   bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
