@@ -11,6 +11,18 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_faceforest"))
 }
 
+/// Runs the command and returns its output, failing the test with its stderr if it
+/// did not succeed.
+fn run_ok(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("faceforest-cli-test-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
@@ -33,26 +45,21 @@ fn train_info_segment_eval() {
     let Some(data) = fasseg() else { return };
     let dir = tmp("flow");
     let model = dir.join("m.ff");
-    let out = bin()
-        .args([
-            "train",
-            "--size",
-            "48",
-            "--trees",
-            "3",
-            "--max-leaves",
-            "300",
-            "-o",
-        ])
-        .arg(&model)
-        .arg("--fasseg")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        bin()
+            .args([
+                "train",
+                "--size",
+                "48",
+                "--trees",
+                "3",
+                "--max-leaves",
+                "300",
+                "-o",
+            ])
+            .arg(&model)
+            .arg("--fasseg")
+            .arg(&data),
     );
     let info = bin()
         .arg("info")
@@ -66,37 +73,27 @@ fn train_info_segment_eval() {
     assert!(v["gzip_bytes"].as_u64().unwrap() < v["bytes"].as_u64().unwrap());
     let photo = dir.join("face.png");
     write_synthetic_png(&photo);
-    let seg = bin()
-        .arg("segment")
-        .arg(&photo)
-        .arg("-m")
-        .arg(&model)
-        .arg("-o")
-        .arg(dir.join("seg"))
-        .output()
-        .unwrap();
-    assert!(
-        seg.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seg.stderr)
+    run_ok(
+        bin()
+            .arg("segment")
+            .arg(&photo)
+            .arg("-m")
+            .arg(&model)
+            .arg("-o")
+            .arg(dir.join("seg")),
     );
     let labels = image::open(dir.join("seg/face.labels.png")).unwrap();
     assert_eq!((labels.width(), labels.height()), (120, 160));
     assert!(dir.join("seg/face.overlay.png").is_file());
     let json = dir.join("r.json");
-    let ev = bin()
-        .arg("eval")
-        .arg(&model)
-        .arg("--json")
-        .arg(&json)
-        .arg("--fasseg")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        ev.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ev.stderr)
+    run_ok(
+        bin()
+            .arg("eval")
+            .arg(&model)
+            .arg("--json")
+            .arg(&json)
+            .arg("--fasseg")
+            .arg(&data),
     );
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -452,15 +449,10 @@ fn segment_without_a_model_works_from_any_folder() {
     let dir = tmp("builtin");
     let photo = dir.join("face.png");
     write_synthetic_png(&photo);
-    let out = bin()
-        .current_dir(&dir)
-        .args(["segment", "face.png", "-o", "seg"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        bin()
+            .current_dir(&dir)
+            .args(["segment", "face.png", "-o", "seg"]),
     );
     let labels = image::open(dir.join("seg/face.labels.png")).unwrap();
     assert_eq!((labels.width(), labels.height()), (120, 160));
@@ -567,20 +559,15 @@ fn a_preset_run_is_recorded_in_the_model() {
     let Some(data) = fasseg() else { return };
     let dir = tmp("preset");
     let model = dir.join("p.ff");
-    let out = bin()
-        .args([
-            "train", "--preset", "shipped", "--size", "32", "--trees", "1",
-        ])
-        .args(["--max-leaves", "40", "--context-stages", "1", "-o"])
-        .arg(&model)
-        .arg("--fasseg")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        bin()
+            .args([
+                "train", "--preset", "shipped", "--size", "32", "--trees", "1",
+            ])
+            .args(["--max-leaves", "40", "--context-stages", "1", "-o"])
+            .arg(&model)
+            .arg("--fasseg")
+            .arg(&data),
     );
     let info = bin()
         .arg("info")
