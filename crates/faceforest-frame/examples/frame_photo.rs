@@ -2,7 +2,7 @@
 //! → paste back) and writes an overlay PNG for each, to look at models side by side:
 //!
 //!   cargo run --release -p faceforest-frame --example frame_photo -- \
-//!       OUT_DIR MODEL PHOTO... [--face-model web/models/seeta_fd_frontal_v1.0.bin]
+//!       OUT_DIR MODEL PHOTO... [--face-model web/models/face_detection_short_range.tflite]
 use faceforest::Segmenter;
 use faceforest_frame::{crop_for, segment_framed, DetectOptions, FaceDetector, Overhang};
 
@@ -14,7 +14,7 @@ fn main() {
             args.remove(i);
             v
         }
-        None => "web/models/seeta_fd_frontal_v1.0.bin".into(),
+        None => "web/models/face_detection_short_range.tflite".into(),
     };
     assert!(args.len() >= 3, "usage: OUT_DIR MODEL PHOTO...");
     let out = std::path::PathBuf::from(&args[0]);
@@ -23,7 +23,9 @@ fn main() {
     let det = FaceDetector::from_model_bytes(&std::fs::read(&face_model).unwrap()).unwrap();
     for p in &args[2..] {
         let img = image::open(p).unwrap().to_rgb8();
-        let faces = det.detect(&img, &DetectOptions::default());
+        let faces = det
+            .detect(&img, &DetectOptions::default())
+            .unwrap_or_default();
         let Some(face) = faces.iter().max_by(|a, b| a.area().total_cmp(&b.area())) else {
             eprintln!("{p}: no face");
             continue;

@@ -5,7 +5,7 @@
 //! region is mapped back onto them) and compared with segmenting the photos directly.
 //!
 //!   cargo run --release -p faceforest-frame --example measure_framing -- \
-//!       --model out/frame-test.ff [--face-model web/models/seeta_fd_frontal_v1.0.bin] \
+//!       --model out/frame-test.ff [--face-model web/models/face_detection_short_range.tflite] \
 //!       [--fasseg DIR] [--seed N] [--full]
 //!
 //! Rows: `oracle` crops exactly the pasted photo (no detector: what resampling alone
@@ -214,8 +214,8 @@ fn main() {
             "out/frame-test.ff".into()
         }
     });
-    let face_model =
-        arg("--face-model").unwrap_or_else(|| "web/models/seeta_fd_frontal_v1.0.bin".into());
+    let face_model = arg("--face-model")
+        .unwrap_or_else(|| "web/models/face_detection_short_range.tflite".into());
     let root = arg("--fasseg")
         .map(PathBuf::from)
         .unwrap_or_else(fasseg::default_dir);
@@ -326,11 +326,11 @@ fn main() {
         for (d, (dn, opts)) in detectors.iter().enumerate() {
             // Warm once (first call allocates), then time.
             if i == 0 {
-                det.detect(&sc.canvas, opts);
+                det.detect(&sc.canvas, &opts).unwrap_or_default();
             }
             let cpu0 = thread_cpu_ms();
             let t = Instant::now();
-            let faces = det.detect(&sc.canvas, opts);
+            let faces = det.detect(&sc.canvas, &opts).unwrap_or_default();
             det_ms[d].push(t.elapsed().as_secs_f64() * 1e3);
             if let (Some(a), Some(b)) = (cpu0, thread_cpu_ms()) {
                 det_cpu_ms[d].push(b - a);
@@ -345,7 +345,7 @@ fn main() {
                     sc.oy as i64,
                 );
                 let c0 = thread_cpu_ms();
-                det.detect(&flat, opts);
+                det.detect(&flat, &opts).unwrap_or_default();
                 if let (Some(a), Some(b)) = (c0, thread_cpu_ms()) {
                     flat_cpu_ms[d].push(b - a);
                 }

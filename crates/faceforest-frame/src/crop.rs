@@ -13,34 +13,32 @@ pub const TRAIN_HEIGHT: u32 = 512;
 /// Crop width / height.
 pub const CROP_ASPECT: f32 = TRAIN_WIDTH as f32 / TRAIN_HEIGHT as f32;
 
-// The framing constants, in units of the detected (square) box side `s`.
+// The framing constants, in units of the detected box side `s` (BlazeFace's box,
+// which runs from the brows to the chin).
 //
-// Measured with `cargo run --release -p faceforest-frame --example fit_framing --
-// --model web/models/seeta_fd_frontal_v1.0.bin`: rustface with
-// DetectOptions::default() (step 4, pyramid factor 0.8, score threshold 2.0) on
-// every photo of frontal02/train (20), frontal02/test (50) and multipose01 poses
-// 0, +15, -15 (42): 112 photos, a face found in all (one box each, except
-// frontal02/test/3 with two; the largest was used). For each photo the photo
-// rectangle was expressed relative to its box side s: H / s and (photo centre -
-// box centre) / s. The height, not the width, is the scale reference because
-// multipose01 photos are 385-425 px wide but all 512 px tall; the crop width
-// follows from the 363:512 training aspect. Means over the 112 photos (sd, median):
-//   H / s                      1.535  (sd 0.156, median 1.542)   frontal02 train 1.518, test 1.546, multipose 1.529
-//   (photo cx - box cx) / s   -0.020  (sd 0.044, median -0.022)
-//   (photo cy - box cy) / s   -0.122  (sd 0.056, median -0.125)
-// The detected box as a fraction of the photo: x 0.084, y 0.249, w 0.867 (of W),
-// h 0.659 (of H). This agrees with the shared note's frontal02-only measurement
-// (crop height 1.532 s; its left/top offsets give centre dx -0.026 s, dy -0.114 s).
+// Measured with `cargo run --release -p faceforest-frame --example fit_framing`
+// (BlazeFace short range, DetectOptions::default()) on every photo of
+// frontal02/train (20), frontal02/test (50) and multipose01 poses 0, +15, -15 (42):
+// 112 photos, one face found in each. For each photo the photo rectangle was
+// expressed relative to its box side s: H / s and (photo centre - box centre) / s.
+// The height, not the width, is the scale reference because multipose01 photos are
+// 385-425 px wide but all 512 px tall; the crop width follows from the 363:512
+// training aspect. Means over the 112 photos (sd, median):
+//   H / s                      1.647  (sd 0.144, median 1.644)   frontal02 train 1.646, test 1.689, multipose 1.597
+//   (photo cx - box cx) / s   -0.015  (sd 0.032, median -0.013)
+//   (photo cy - box cy) / s   -0.233  (sd 0.053, median -0.245)
+// The detected box as a fraction of the photo: x 0.109, y 0.335, w 0.806 (of W),
+// h 0.612 (of H).
 /// Crop height in detected-box sides.
-pub const CROP_HEIGHT: f32 = 1.535;
+pub const CROP_HEIGHT: f32 = 1.647;
 /// Crop centre minus box centre, horizontally, in box sides.
-pub const CROP_CENTRE_DX: f32 = -0.020;
+pub const CROP_CENTRE_DX: f32 = -0.015;
 /// Crop centre minus box centre, vertically, in box sides (positive = down).
-pub const CROP_CENTRE_DY: f32 = -0.122;
+pub const CROP_CENTRE_DY: f32 = -0.233;
 
 /// Extra scale applied to the measured framing in [`ideal_crop`] / [`crop_for`].
 ///
-/// FASSEG's own framing varies from photo to photo (H / s has sd 0.156, about 10%),
+/// FASSEG's own framing varies from photo to photo (H / s has sd 0.144, about 9%),
 /// and the two ways of getting it wrong are not equal: a crop smaller than the
 /// photo loses everything outside it (pasted back as background: on frontal02 test
 /// 15-30% of a photo's pixels, half of them hair or skin), while a slightly larger
@@ -48,7 +46,8 @@ pub const CROP_CENTRE_DY: f32 = -0.122;
 /// tolerates. Tuned on the *training* photos (frontal02/train + multipose01 0/±15
 /// pasted into 1280×720 canvases, `measure_framing --photos train --scales ...`):
 /// honest accuracy 0.854 at ×1.0, 0.873 ×1.05, 0.884 ×1.1, 0.887 ×1.15 (best),
-/// 0.886 ×1.2, 0.874 ×1.3.
+/// 0.886 ×1.2, 0.874 ×1.3. (Tuned with the earlier SeetaFace detector, whose box
+/// varied a little more from photo to photo: sd of H / s 10% against 9% now.)
 pub const CROP_MARGIN: f32 = 1.15;
 
 /// A crop rectangle in an image's pixels. It may overhang the image (negative
@@ -269,7 +268,8 @@ mod tests {
             y,
             w: s,
             h: s,
-            score: 5.0,
+            score: 0.9,
+            keypoints: None,
         }
     }
 

@@ -1,23 +1,61 @@
-//! Face detection with rustface (SeetaFace frontal detector), on a downscaled
-//! grayscale copy of the input; boxes are mapped back to the input's pixels.
+//! Face detection with BlazeFace (MediaPipe's short-range face detector,
+//! `face_detection_short_range.tflite`, Apache-2.0): a box and six keypoints per
+//! face — both eyes, the nose tip, the mouth centre and both ear tragions.
+//!
+//! The network sees a 128×128 view. The whole photo is one view (letterboxed); a
+//! long strip (a panorama) is also covered by square views along its length, so a
+//! face that fills the strip's height is seen at a useful size. Detections from all
+//! views are merged by MediaPipe's weighted non-maximum suppression.
 
 use crate::error::FrameError;
+use crate::tflite::Graph;
 use image::RgbImage;
-use std::cell::RefCell;
+
+/// The network's input side.
+const INPUT: usize = 128;
+/// Anchors: a 16×16 grid with 2 per cell, then an 8×8 grid with 6 per cell (the
+/// short-range model's SSD configuration: strides 8, 16, 16, 16; fixed size).
+const GRIDS: [(usize, usize); 2] = [(16, 2), (8, 6)];
+const ANCHORS: usize = 16 * 16 * 2 + 8 * 8 * 6;
+/// Values per anchor: box (4) and six (x, y) keypoints.
+const VALUES: usize = 16;
+/// Weighted NMS merges detections that overlap more than this (IoU).
+const NMS_IOU: f32 = 0.3;
+/// Views per strip: square views of the short side, overlapping by half, are added
+/// when the long side is more than this many times the short one.
+const STRIP_ASPECT: f32 = 1.5;
+/// At most this many views in all (a 100:1 strip is sampled, not covered).
+const MAX_VIEWS: usize = 24;
 
 /// A detected face, in the pixels of the image given to `detect` (the box may
-/// overhang the image slightly). rustface boxes are square.
+/// overhang the image slightly).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FaceBox {
     pub x: f32,
     pub y: f32,
     pub w: f32,
     pub h: f32,
-    /// Detector score (higher is more face-like; the default threshold is 2.0).
+    /// Detector confidence in (0, 1).
     pub score: f32,
+    /// Keypoints in image pixels, in BlazeFace's order: the subject's right eye
+    /// (on the image's left in an unmirrored photo), left eye, nose tip, mouth
+    /// centre, right ear tragion, left ear tragion. `None` for a box placed by hand.
+    pub keypoints: Option<[[f32; 2]; 6]>,
 }
 
 impl FaceBox {
+    /// A box without keypoints (placed by hand).
+    pub fn new(x: f32, y: f32, w: f32, h: f32) -> FaceBox {
+        FaceBox {
+            x,
+            y,
+            w,
+            h,
+            score: 1.0,
+            keypoints: None,
+        }
+    }
+
     pub fn centre(&self) -> (f32, f32) {
         (self.x + self.w / 2.0, self.y + self.h / 2.0)
     }
@@ -30,127 +68,191 @@ impl FaceBox {
     pub fn area(&self) -> f32 {
         self.w * self.h
     }
+
+    /// Head roll in radians from the eye line (positive = clockwise on screen, the
+    /// subject's left eye lower than the right one); 0 without keypoints.
+    pub fn roll(&self) -> f32 {
+        match self.keypoints {
+            Some(k) => (k[1][1] - k[0][1]).atan2(k[1][0] - k[0][0]),
+            None => 0.0,
+        }
+    }
+
+    fn iou(&self, o: &FaceBox) -> f32 {
+        let ix = (self.x + self.w).min(o.x + o.w) - self.x.max(o.x);
+        let iy = (self.y + self.h).min(o.y + o.h) - self.y.max(o.y);
+        if ix <= 0.0 || iy <= 0.0 {
+            return 0.0;
+        }
+        let inter = ix * iy;
+        inter / (self.area() + o.area() - inter)
+    }
 }
 
-/// Detection settings. Speed comes from downscaling (`max_side`), the sliding step
-/// and the pyramid scale factor; rustface 0.1.7 ignores a minimum face size (the
-/// smallest face found is about 40 px in the detector's input, i.e. after
-/// downscaling to `max_side`).
+/// Detection settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DetectOptions {
-    /// Inputs whose longest side exceeds this are box-averaged down to it first.
-    pub max_side: u32,
-    /// Sliding window step in the detector's input, pixels (4 = accurate, 8 = fast).
-    pub step: u32,
-    /// Factor between adjacent pyramid levels, in (0.1, 0.99) (0.8 = accurate, 0.7 = fast).
-    pub pyramid_scale: f32,
-    /// Minimum score; > 0.
-    pub score_threshold: f64,
+    /// Minimum confidence, in (0, 1); MediaPipe's default is 0.5.
+    pub score_threshold: f32,
+    /// Also look in square views along a long strip (see the module comment).
+    pub strips: bool,
 }
 
 impl Default for DetectOptions {
     fn default() -> Self {
         DetectOptions {
-            max_side: 640,
-            step: 4,
-            pyramid_scale: 0.8,
-            score_threshold: 2.0,
+            score_threshold: 0.5,
+            strips: true,
         }
     }
 }
 
 impl DetectOptions {
-    /// Settings for live video: step 8, pyramid factor 0.7 (about 3x faster).
+    /// Settings for live video: the whole frame as one view.
     pub fn fast() -> Self {
         DetectOptions {
-            max_side: 480,
-            step: 8,
-            pyramid_scale: 0.7,
-            score_threshold: 2.0,
+            strips: false,
+            ..DetectOptions::default()
         }
     }
 }
 
-/// Wraps a rustface detector. Not `Sync`: rustface's `detect` takes `&mut self`,
-/// so the detector sits in a `RefCell` (one per thread / per web worker).
+/// A view of the photo the network sees: a square of side `side` source pixels
+/// centred at (`cx`, `cy`), sampled to 128×128 (outside the photo is black).
+#[derive(Clone, Copy, Debug)]
+struct View {
+    cx: f32,
+    cy: f32,
+    side: f32,
+}
+
+/// The BlazeFace network, read from the `.tflite` file's bytes.
+#[derive(Clone, Debug)]
 pub struct FaceDetector {
-    inner: RefCell<Box<dyn rustface::Detector>>,
+    graph: Graph,
+    anchors: Vec<[f32; 2]>,
 }
 
 impl FaceDetector {
-    /// Reads `seeta_fd_frontal_v1.0.bin` (shipped in the rustface crate package,
-    /// served by the site as its own file) from bytes.
+    /// Reads `face_detection_short_range.tflite` from bytes; any other file is an
+    /// error that says what is wrong with it.
     pub fn from_model_bytes(bytes: &[u8]) -> Result<FaceDetector, FrameError> {
         if bytes.is_empty() {
             return Err(FrameError::Model("the model buffer is empty".into()));
         }
-        let model = rustface::read_model(std::io::Cursor::new(bytes))
-            .map_err(|e| FrameError::Model(e.to_string()))?;
-        Ok(FaceDetector {
-            inner: RefCell::new(rustface::create_detector_with_model(model)),
-        })
+        let graph = Graph::from_bytes(bytes)?;
+        if graph.input_shape() != [1, INPUT, INPUT, 3] {
+            return Err(FrameError::Model(format!(
+                "the network's input is {:?}, not BlazeFace short-range's [1, 128, 128, 3]",
+                graph.input_shape()
+            )));
+        }
+        let outs = graph.output_shapes();
+        if outs != [&[1, ANCHORS, VALUES][..], &[1, ANCHORS, 1][..]] {
+            return Err(FrameError::Model(format!(
+                "the network's outputs are {outs:?}, not BlazeFace short-range's [1, 896, 16] and [1, 896, 1]"
+            )));
+        }
+        let mut anchors = Vec::with_capacity(ANCHORS);
+        for (grid, per_cell) in GRIDS {
+            for y in 0..grid {
+                for x in 0..grid {
+                    for _ in 0..per_cell {
+                        anchors.push([
+                            (x as f32 + 0.5) / grid as f32,
+                            (y as f32 + 0.5) / grid as f32,
+                        ]);
+                    }
+                }
+            }
+        }
+        Ok(FaceDetector { graph, anchors })
     }
 
-    /// Faces in an 8-bit grayscale image (row-major, `width*height` bytes), largest first.
-    pub fn detect_gray(
+    /// Faces in interleaved 8-bit pixels with `channels` bytes each (RGB first),
+    /// largest first.
+    fn detect_pixels(
         &self,
-        gray: &[u8],
+        px: &[u8],
+        channels: usize,
         width: u32,
         height: u32,
         opts: &DetectOptions,
     ) -> Result<Vec<FaceBox>, FrameError> {
-        check_dims(width, height, 1, gray.len())?;
-        let longest = width.max(height);
-        let (work, ww, wh, scale) = if longest > opts.max_side.max(1) {
-            let f = opts.max_side.max(1) as f64 / longest as f64;
-            let ww = ((width as f64 * f).round() as u32).max(1);
-            let wh = ((height as f64 * f).round() as u32).max(1);
-            let small = box_downscale(gray, width, height, ww, wh);
-            // Per-axis scale back to the input; averaged (the two differ by rounding only).
-            let back = (width as f64 / ww as f64 + height as f64 / wh as f64) / 2.0;
-            (std::borrow::Cow::Owned(small), ww, wh, back)
-        } else {
-            (std::borrow::Cow::Borrowed(gray), width, height, 1.0)
-        };
-        // rustface's window is 40 px: smaller inputs cannot contain a face (and
-        // would make its pyramid empty).
-        if ww < 40 || wh < 40 {
-            return Ok(Vec::new());
+        check_dims(width, height, channels as u64, px.len())?;
+        if !(opts.score_threshold > 0.0 && opts.score_threshold < 1.0) {
+            return Err(FrameError::InvalidImage(format!(
+                "the score threshold must lie between 0 and 1, not {}",
+                opts.score_threshold
+            )));
         }
-        let mut det = self.inner.borrow_mut();
-        det.set_score_thresh(opts.score_threshold.max(1e-6));
-        det.set_pyramid_scale_factor(opts.pyramid_scale.clamp(0.1, 0.99));
-        det.set_slide_window_step(opts.step.max(1), opts.step.max(1));
-        let faces = det.detect(&rustface::ImageData::new(&work, ww, wh));
-        let mut out: Vec<FaceBox> = faces
-            .iter()
-            .map(|f| {
-                let b = f.bbox();
-                FaceBox {
-                    x: (b.x() as f64 * scale) as f32,
-                    y: (b.y() as f64 * scale) as f32,
-                    w: (b.width() as f64 * scale) as f32,
-                    h: (b.height() as f64 * scale) as f32,
-                    score: f.score() as f32,
-                }
-            })
-            .collect();
-        out.sort_by(|a, b| {
+        let img = Pixels {
+            px,
+            channels,
+            w: width as usize,
+            h: height as usize,
+        };
+        let mut found = Vec::new();
+        for view in views(width as f32, height as f32, opts.strips) {
+            found.extend(self.detect_view(&img, view, opts.score_threshold));
+        }
+        let mut faces = weighted_nms(found);
+        faces.sort_by(|a, b| {
             b.area()
                 .total_cmp(&a.area())
                 .then(b.score.total_cmp(&a.score))
         });
-        Ok(out)
+        Ok(faces)
+    }
+
+    /// Runs the network on one view; boxes in source pixels.
+    fn detect_view(&self, img: &Pixels, view: View, threshold: f32) -> Vec<FaceBox> {
+        let input = img.sample(view);
+        let Ok(out) = self.graph.run(&input) else {
+            return Vec::new();
+        };
+        let (regs, scores) = (&out[0], &out[1]);
+        let logit_min = (threshold / (1.0 - threshold)).ln();
+        let scale = view.side;
+        let (x0, y0) = (view.cx - view.side / 2.0, view.cy - view.side / 2.0);
+        let to_src = |u: f32, v: f32| [x0 + u * scale, y0 + v * scale];
+        let mut faces = Vec::new();
+        for (a, anchor) in self.anchors.iter().enumerate() {
+            let logit = scores[a].clamp(-100.0, 100.0);
+            if logit < logit_min {
+                continue;
+            }
+            let r = &regs[a * VALUES..][..VALUES];
+            let k = INPUT as f32;
+            let (cx, cy) = (r[0] / k + anchor[0], r[1] / k + anchor[1]);
+            let (w, h) = (r[2] / k, r[3] / k);
+            if !(w > 0.0 && h > 0.0) {
+                continue;
+            }
+            let mut kp = [[0f32; 2]; 6];
+            for (i, p) in kp.iter_mut().enumerate() {
+                *p = to_src(r[4 + 2 * i] / k + anchor[0], r[5 + 2 * i] / k + anchor[1]);
+            }
+            let [x, y] = to_src(cx - w / 2.0, cy - h / 2.0);
+            faces.push(FaceBox {
+                x,
+                y,
+                w: w * scale,
+                h: h * scale,
+                score: 1.0 / (1.0 + (-logit).exp()),
+                keypoints: Some(kp),
+            });
+        }
+        faces
     }
 
     /// Faces in an RGB image, largest first.
-    pub fn detect(&self, img: &RgbImage, opts: &DetectOptions) -> Vec<FaceBox> {
-        let gray = rgb_to_gray(img.as_raw(), 3);
-        self.detect_gray(&gray, img.width(), img.height(), opts)
-            .unwrap_or_default()
+    pub fn detect(&self, img: &RgbImage, opts: &DetectOptions) -> Result<Vec<FaceBox>, FrameError> {
+        self.detect_pixels(img.as_raw(), 3, img.width(), img.height(), opts)
     }
 
-    /// Faces in straight RGBA bytes (a browser `ImageData`), largest first.
+    /// Faces in straight RGBA bytes (a browser `ImageData`), largest first. Alpha is
+    /// ignored here: callers apply the product's transparency rule first.
     pub fn detect_rgba(
         &self,
         rgba: &[u8],
@@ -158,9 +260,118 @@ impl FaceDetector {
         height: u32,
         opts: &DetectOptions,
     ) -> Result<Vec<FaceBox>, FrameError> {
-        check_dims(width, height, 4, rgba.len())?;
-        let gray = rgb_to_gray(rgba, 4);
-        self.detect_gray(&gray, width, height, opts)
+        self.detect_pixels(rgba, 4, width, height, opts)
+    }
+}
+
+/// The views for a `w`×`h` photo: the whole photo letterboxed into a square, and,
+/// for a long strip, squares of the short side along it.
+fn views(w: f32, h: f32, strips: bool) -> Vec<View> {
+    let mut v = vec![View {
+        cx: w / 2.0,
+        cy: h / 2.0,
+        side: w.max(h),
+    }];
+    let (long, short) = (w.max(h), w.min(h));
+    if strips && long > STRIP_ASPECT * short {
+        let n = (((long - short) / (short / 2.0)).ceil() as usize + 1).clamp(2, MAX_VIEWS - 1);
+        for i in 0..n {
+            let c = short / 2.0 + (long - short) * i as f32 / (n - 1) as f32;
+            let (cx, cy) = if w >= h { (c, h / 2.0) } else { (w / 2.0, c) };
+            v.push(View {
+                cx,
+                cy,
+                side: short,
+            });
+        }
+    }
+    v
+}
+
+/// MediaPipe's weighted non-maximum suppression: the most confident detection and
+/// those overlapping it by more than [`NMS_IOU`] become one face, the box and
+/// keypoints averaged by score (the score is the most confident one's).
+fn weighted_nms(mut found: Vec<FaceBox>) -> Vec<FaceBox> {
+    found.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut out = Vec::new();
+    while let Some(top) = found.first().copied() {
+        let (group, rest): (Vec<FaceBox>, Vec<FaceBox>) = found
+            .into_iter()
+            .partition(|f| top.iou(f) > NMS_IOU || *f == top);
+        found = rest;
+        let total: f32 = group.iter().map(|f| f.score).sum();
+        let mean =
+            |g: &dyn Fn(&FaceBox) -> f32| group.iter().map(|f| g(f) * f.score).sum::<f32>() / total;
+        let mut kp = [[0f32; 2]; 6];
+        for (i, p) in kp.iter_mut().enumerate() {
+            for (j, c) in p.iter_mut().enumerate() {
+                *c = mean(&|f: &FaceBox| f.keypoints.map_or(0.0, |k| k[i][j]));
+            }
+        }
+        out.push(FaceBox {
+            x: mean(&|f: &FaceBox| f.x),
+            y: mean(&|f: &FaceBox| f.y),
+            w: mean(&|f: &FaceBox| f.w),
+            h: mean(&|f: &FaceBox| f.h),
+            score: top.score,
+            keypoints: Some(kp),
+        });
+    }
+    out
+}
+
+/// A borrowed image with interleaved channels (RGB first).
+struct Pixels<'a> {
+    px: &'a [u8],
+    channels: usize,
+    w: usize,
+    h: usize,
+}
+
+impl Pixels<'_> {
+    /// The network input for a view: 128×128×3 floats in [-1, 1], each the mean of
+    /// n×n point samples over the output pixel's footprint (n grows with the
+    /// downscale, so a large photo is averaged rather than aliased); black outside.
+    fn sample(&self, view: View) -> Vec<f32> {
+        let step = view.side / INPUT as f32;
+        let n = (step.ceil() as usize).clamp(1, 8);
+        let (x0, y0) = (view.cx - view.side / 2.0, view.cy - view.side / 2.0);
+        // Source coordinates of the sub-samples along each axis (None = outside).
+        let axis = |origin: f32, len: usize| -> Vec<Option<usize>> {
+            (0..INPUT * n)
+                .map(|i| {
+                    let s = origin + (i as f32 + 0.5) * step / n as f32;
+                    (s >= 0.0 && (s as usize) < len).then_some(s as usize)
+                })
+                .collect()
+        };
+        let xs = axis(x0, self.w);
+        let ys = axis(y0, self.h);
+        let mut out = vec![-1f32; INPUT * INPUT * 3];
+        let norm = 1.0 / (127.5 * (n * n) as f32);
+        let mut acc = vec![[0u32; 3]; INPUT];
+        for oy in 0..INPUT {
+            acc.iter_mut().for_each(|a| *a = [0; 3]);
+            for y in ys[oy * n..(oy + 1) * n].iter().flatten() {
+                let row = &self.px[y * self.w * self.channels..][..self.w * self.channels];
+                for (ox, a) in acc.iter_mut().enumerate() {
+                    for x in xs[ox * n..(ox + 1) * n].iter().flatten() {
+                        let p = &row[x * self.channels..][..3];
+                        a[0] += p[0] as u32;
+                        a[1] += p[1] as u32;
+                        a[2] += p[2] as u32;
+                    }
+                }
+            }
+            for (ox, a) in acc.iter().enumerate() {
+                let o = &mut out[(oy * INPUT + ox) * 3..][..3];
+                for c in 0..3 {
+                    // Black (0) where samples fell outside: they add nothing.
+                    o[c] = a[c] as f32 * norm - 1.0;
+                }
+            }
+        }
+        out
     }
 }
 
@@ -170,7 +381,7 @@ fn check_dims(width: u32, height: u32, channels: u64, len: usize) -> Result<(), 
             "the image is {width}×{height}"
         )));
     }
-    if width as u64 * height as u64 > faceforest::segment::MAX_PIXELS {
+    if width as u64 * height as u64 > faceforest::limits::MAX_PIXELS {
         return Err(FrameError::InvalidImage(format!(
             "the image is {width}×{height}: too large"
         )));
@@ -184,61 +395,82 @@ fn check_dims(width: u32, height: u32, channels: u64, len: usize) -> Result<(), 
     Ok(())
 }
 
-/// BT.601 luma of interleaved pixels with `channels` bytes each (RGB first).
-pub fn rgb_to_gray(pixels: &[u8], channels: usize) -> Vec<u8> {
-    pixels
-        .chunks_exact(channels)
-        .map(|p| ((p[0] as u32 * 299 + p[1] as u32 * 587 + p[2] as u32 * 114 + 500) / 1000) as u8)
-        .collect()
-}
-
-/// Area-average downscale of a gray image (each output pixel averages the input
-/// pixels its footprint covers; exact box filter for integer factors).
-fn box_downscale(src: &[u8], w: u32, h: u32, ow: u32, oh: u32) -> Vec<u8> {
-    let (w, h, ow, oh) = (w as usize, h as usize, ow as usize, oh as usize);
-    let xs: Vec<(usize, usize)> = (0..ow).map(|x| span(x, ow, w)).collect();
-    let mut out = vec![0u8; ow * oh];
-    let mut row_acc = vec![0u32; ow];
-    for oy in 0..oh {
-        let (y0, y1) = span(oy, oh, h);
-        row_acc.iter_mut().for_each(|a| *a = 0);
-        for y in y0..y1 {
-            let row = &src[y * w..(y + 1) * w];
-            for (acc, &(x0, x1)) in row_acc.iter_mut().zip(&xs) {
-                *acc += row[x0..x1].iter().map(|&v| v as u32).sum::<u32>();
-            }
-        }
-        for (ox, &(x0, x1)) in xs.iter().enumerate() {
-            let n = ((x1 - x0) * (y1 - y0)) as u32;
-            out[oy * ow + ox] = ((row_acc[ox] + n / 2) / n) as u8;
-        }
-    }
-    out
-}
-
-/// Input pixel range `[a, b)` covered by output pixel `i` of `n_out` over `n_in`.
-fn span(i: usize, n_out: usize, n_in: usize) -> (usize, usize) {
-    let a = i * n_in / n_out;
-    let b = ((i + 1) * n_in / n_out).max(a + 1).min(n_in);
-    (a, b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn box_downscale_averages_blocks() {
-        let src = [0u8, 10, 20, 30, 0, 10, 20, 30];
-        assert_eq!(box_downscale(&src, 4, 2, 2, 1), vec![5, 25]);
-        let same: Vec<u8> = (0..12).collect();
-        assert_eq!(box_downscale(&same, 4, 3, 4, 3), same);
+    fn views_cover_a_strip() {
+        assert_eq!(views(640.0, 480.0, true).len(), 1);
+        let v = views(8000.0, 300.0, true);
+        assert!(v.len() > 2 && v.len() <= MAX_VIEWS);
+        assert_eq!(v[1].side, 300.0);
+        assert_eq!(v[1].cx, 150.0);
+        assert_eq!(v.last().unwrap().cx, 8000.0 - 150.0);
+        assert_eq!(views(8000.0, 300.0, false).len(), 1);
+        let tall = views(300.0, 1000.0, true);
+        assert!(tall.iter().skip(1).all(|v| v.cx == 150.0));
     }
 
     #[test]
-    fn gray_weights() {
-        assert_eq!(rgb_to_gray(&[255, 255, 255, 0, 0, 0], 3), vec![255, 0]);
-        assert_eq!(rgb_to_gray(&[255, 0, 0, 7], 4), vec![76]);
+    fn sampling_averages_and_pads_black() {
+        // 256x256 mid-grey photo with a white left half: the letterboxed view of a
+        // 256x128 photo is half black (rows outside), values exact.
+        let (w, h) = (256usize, 128usize);
+        let px: Vec<u8> = (0..w * h)
+            .flat_map(|i| if i % w < 128 { [255u8; 3] } else { [0, 0, 0] })
+            .collect();
+        let img = Pixels {
+            px: &px,
+            channels: 3,
+            w,
+            h,
+        };
+        let t = img.sample(View {
+            cx: 128.0,
+            cy: 64.0,
+            side: 256.0,
+        });
+        let at = |x: usize, y: usize| t[(y * INPUT + x) * 3];
+        assert_eq!(at(10, 10), -1.0); // above the photo
+        assert!((at(10, 64) - 1.0).abs() < 1e-6); // white
+        assert_eq!(at(100, 64), -1.0); // black half
+        assert!((at(10, 90) - 1.0).abs() < 1e-6);
+        assert_eq!(at(10, 100), -1.0); // below the photo (rows 32..96 hold it)
+        assert_eq!(at(10, 127), -1.0); // below
+    }
+
+    #[test]
+    fn nms_merges_overlaps_by_score() {
+        let f = |x: f32, s: f32| FaceBox {
+            x,
+            y: 0.0,
+            w: 10.0,
+            h: 10.0,
+            score: s,
+            keypoints: Some([[x, 0.0]; 6]),
+        };
+        let out = weighted_nms(vec![f(0.0, 0.9), f(1.0, 0.3), f(50.0, 0.8)]);
+        assert_eq!(out.len(), 2);
+        assert!((out[0].x - 0.25).abs() < 1e-5);
+        assert_eq!(out[0].score, 0.9);
+        assert!((out[0].keypoints.unwrap()[3][0] - 0.25).abs() < 1e-5);
+        assert_eq!(out[1].x, 50.0);
+    }
+
+    #[test]
+    fn roll_from_the_eyes() {
+        let mut b = FaceBox::new(0.0, 0.0, 10.0, 10.0);
+        assert_eq!(b.roll(), 0.0);
+        b.keypoints = Some([
+            [0.0, 0.0],
+            [10.0, 10.0],
+            [0.0; 2],
+            [0.0; 2],
+            [0.0; 2],
+            [0.0; 2],
+        ]);
+        assert!((b.roll() - std::f32::consts::FRAC_PI_4).abs() < 1e-6);
     }
 
     #[test]

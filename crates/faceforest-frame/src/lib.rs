@@ -13,13 +13,14 @@
 //! [`smooth_box`] steady the box from frame to frame for webcam tracking.
 //!
 //! Everything here is wasm-compatible: the detector model is read from bytes (the
-//! browser has no file system) and rustface's `rayon` feature is off.
+//! browser has no file system).
 
 mod crop;
 mod detect;
 mod error;
 mod segment;
 mod smooth;
+mod tflite;
 
 pub use crop::{
     crop_for, crop_for_with, extract_crop, ideal_crop, paste_labels, paste_labels_scaled,
@@ -29,7 +30,14 @@ pub use crop::{
     training_framing, CROP_ASPECT, CROP_CENTRE_DX, CROP_CENTRE_DY, CROP_HEIGHT, CROP_MARGIN,
     TRAIN_HEIGHT, TRAIN_WIDTH,
 };
-pub use detect::{rgb_to_gray, DetectOptions, FaceBox, FaceDetector};
+pub use detect::{DetectOptions, FaceBox, FaceDetector};
 pub use error::FrameError;
 pub use segment::{segment_framed, FramedSegmentation};
 pub use smooth::{smooth_box, BoxTracker, SmoothParams};
+
+/// Runs the detector's network alone on a prepared input (128×128×3 floats in
+/// [-1, 1]): its raw outputs, regressors then score logits. For tests against a
+/// reference runtime and for benchmarks.
+pub fn run_detector_network(model: &[u8], input: &[f32]) -> Result<Vec<Vec<f32>>, FrameError> {
+    tflite::Graph::from_bytes(model)?.run(input)
+}

@@ -40,12 +40,20 @@ pub fn smooth_box(prev: Option<&FaceBox>, new: &FaceBox, p: &SmoothParams) -> Fa
     let mix = |o: f32, n: f32| o + a * (n - o);
     let (cx, cy) = (mix(pcx, ncx), mix(pcy, ncy));
     let (w, h) = (mix(prev.w, new.w), mix(prev.h, new.h));
+    // Landmarks are smoothed with the same weight, point by point.
+    let keypoints = match (prev.keypoints, new.keypoints) {
+        (Some(p), Some(n)) => Some(std::array::from_fn(|i| {
+            [mix(p[i][0], n[i][0]), mix(p[i][1], n[i][1])]
+        })),
+        (_, n) => n,
+    };
     FaceBox {
         x: cx - w / 2.0,
         y: cy - h / 2.0,
         w,
         h,
         score: new.score,
+        keypoints,
     }
 }
 
@@ -113,7 +121,8 @@ mod tests {
             y,
             w: s,
             h: s,
-            score: 3.0,
+            score: 0.9,
+            keypoints: None,
         }
     }
 

@@ -11,6 +11,18 @@ fn num(v: &JsValue, key: &str) -> Option<f64> {
     get(v, key).as_f64().filter(|x| x.is_finite())
 }
 
+/// Keypoint names, in BlazeFace's order (the subject's right and left).
+const LANDMARKS: [&str; 6] = [
+    "rightEye", "leftEye", "noseTip", "mouth", "rightEar", "leftEar",
+];
+
+fn point_to_js(p: [f32; 2]) -> Object {
+    let o = Object::new();
+    set(&o, "x", &p[0].into());
+    set(&o, "y", &p[1].into());
+    o
+}
+
 fn box_to_js(b: &FaceBox) -> Object {
     let o = Object::new();
     set(&o, "x", &b.x.into());
@@ -18,7 +30,36 @@ fn box_to_js(b: &FaceBox) -> Object {
     set(&o, "w", &b.w.into());
     set(&o, "h", &b.h.into());
     set(&o, "score", &b.score.into());
+    if let Some(k) = b.keypoints {
+        let l = Object::new();
+        for (name, p) in LANDMARKS.iter().zip(k) {
+            set(&l, name, &point_to_js(p));
+        }
+        set(&o, "landmarks", &l);
+        set(&o, "roll", &b.roll().into());
+    }
     o
+}
+
+/// `landmarks` is optional (a box placed by hand has none); when given, all six
+/// points must be finite.
+fn landmarks_from_js(v: &JsValue) -> Result<Option<[[f32; 2]; 6]>, JsError> {
+    let l = get(v, "landmarks");
+    if l.is_null() || l.is_undefined() {
+        return Ok(None);
+    }
+    let mut k = [[0f32; 2]; 6];
+    for (name, p) in LANDMARKS.iter().zip(k.iter_mut()) {
+        let pt = get(&l, name);
+        for (c, axis) in p.iter_mut().zip(["x", "y"]) {
+            *c = num(&pt, axis).ok_or_else(|| {
+                JsError::new(&format!(
+                    "invalid face box: `landmarks.{name}.{axis}` must be a finite number"
+                ))
+            })? as f32;
+        }
+    }
+    Ok(Some(k))
 }
 
 fn box_from_js(v: &JsValue) -> Result<FaceBox, JsError> {
@@ -38,7 +79,8 @@ fn box_from_js(v: &JsValue) -> Result<FaceBox, JsError> {
         y: f("y")?,
         w,
         h,
-        score: num(v, "score").unwrap_or(0.0) as f32,
+        score: num(v, "score").unwrap_or(1.0) as f32,
+        keypoints: landmarks_from_js(v)?,
     })
 }
 
@@ -70,8 +112,10 @@ fn crop_from_js(v: &JsValue) -> Result<CropRect, JsError> {
     })
 }
 
-/// `{ fast, maxSide, step, pyramidScale, scoreThreshold }`, all optional; `fast`
-/// starts from `DetectOptions::fast()` (live video) instead of the default.
+/// `{ fast, scoreThreshold }`, both optional; `fast` starts from
+/// `DetectOptions::fast()` (live video: the whole frame as one view) instead of the
+/// default. The package checks the ranges first; the detector refuses a threshold
+/// outside (0, 1) too.
 fn options_from_js(v: &JsValue) -> DetectOptions {
     if !v.is_object() {
         return DetectOptions::default();
@@ -81,17 +125,8 @@ fn options_from_js(v: &JsValue) -> DetectOptions {
     } else {
         DetectOptions::default()
     };
-    if let Some(x) = num(v, "maxSide") {
-        o.max_side = x.max(40.0) as u32;
-    }
-    if let Some(x) = num(v, "step") {
-        o.step = x.max(1.0) as u32;
-    }
-    if let Some(x) = num(v, "pyramidScale") {
-        o.pyramid_scale = x as f32;
-    }
     if let Some(x) = num(v, "scoreThreshold") {
-        o.score_threshold = x;
+        o.score_threshold = x as f32;
     }
     o
 }
@@ -104,7 +139,8 @@ fn rgb_of(rgba: &[u8], w: u32, h: u32) -> RgbImage {
     RgbImage::from_raw(w, h, rgb).expect("length checked by read_image")
 }
 
-/// rustface's SeetaFace frontal detector, loaded from `seeta_fd_frontal_v1.0.bin`.
+/// BlazeFace (MediaPipe's short-range face detector), loaded from
+/// `face_detection_short_range.tflite`.
 #[wasm_bindgen]
 pub struct FaceDetector {
     inner: frame::FaceDetector,
@@ -119,8 +155,11 @@ impl FaceDetector {
         })
     }
 
-    /// `detect(imageData, options?)` → `[{ x, y, w, h, score }]`, largest first, in the
-    /// image's pixels (boxes may overhang the image a little).
+    /// `detect(imageData, options?)` → `[{ x, y, w, h, score, landmarks, roll }]`,
+    /// largest first, in the image's pixels (boxes may overhang the image a little);
+    /// `landmarks` holds `rightEye`, `leftEye`, `noseTip`, `mouth`, `rightEar`,
+    /// `leftEar` as `{ x, y }` (the subject's right and left), `roll` the eye line's
+    /// angle in radians (positive: clockwise on screen).
     pub fn detect(&self, image: &JsValue, options: JsValue) -> Result<Array, JsError> {
         let (rgba, w, h) = read_image(image, None, None)?;
         let faces = self
