@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes the core with cargo-fuzz (libFuzzer, nightly): the model loader and the
-# decode → frame → segment path (fuzz/fuzz_targets/). One libFuzzer process per
+# Fuzzes the core with cargo-fuzz (libFuzzer, nightly): the model loader, the face
+# detector's model loader and the decode → frame → segment path (fuzz/fuzz_targets/). One libFuzzer process per
 # target, one target after the other (one core at a time).
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   default 75 s, both targets
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   default 75 s, every target
 #   FUZZ_RUNS=N   stop each target after N executions instead (whichever comes first)
 #
 # Seeds (a small valid model; small PNG/JPEG/WebP faces) are generated into
@@ -20,7 +20,7 @@ NIGHTLY="nightly-2026-05-20"
 SECS="${1:-75}"
 shift || true
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(model_loader decode_segment)
+[[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(model_loader detector_loader decode_segment)
 log() { printf '\033[1m[fuzz]\033[0m %s\n' "$*" >&2; }
 
 # A fresh machine lacks cargo-fuzz or the nightly: scripts/setup.sh installs them.
@@ -30,6 +30,9 @@ if ! command -v cargo-fuzz >/dev/null || ! rustup toolchain list | grep -q "^$NI
   command -v cargo-fuzz >/dev/null || { log "cargo-fuzz is still missing after scripts/setup.sh"; exit 1; }
 fi
 cargo run --quiet --release -p faceforest --example fuzz_seeds -- target/fuzz-seeds
+# The face detector's loader starts from the committed detector model.
+mkdir -p target/fuzz-seeds/detector_loader
+cp web/models/face_detection_short_range.tflite target/fuzz-seeds/detector_loader/
 (cd fuzz && cargo +"$NIGHTLY" fuzz build --release)
 status=0
 for t in "${TARGETS[@]}"; do
@@ -39,7 +42,7 @@ for t in "${TARGETS[@]}"; do
   logf="target/fuzz-$t.log"
   set +e
   (cd fuzz && cargo +"$NIGHTLY" fuzz run --release "$t" "../$corpus" "../target/fuzz-seeds/$t" -- \
-      -max_total_time="$SECS" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -max_len="$([[ $t == model_loader ]] && echo 262144 || echo 16384)" -timeout=60 \
+      -max_total_time="$SECS" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -max_len="$([[ $t == *_loader ]] && echo 262144 || echo 16384)" -timeout=60 \
       -rss_limit_mb=4096 -print_final_stats=1) >"$logf" 2>&1
   rc=$?
   set -e

@@ -28,13 +28,12 @@ fuzz_target!(|data: &[u8]| {
     // around the image (overhanging it too), as the browser's face framing does.
     let t = |i: usize| data[data.len() - 1 - i % data.len()] as f32 / 255.0;
     let side = (w.max(h) as f32 * (0.05 + t(0))).max(1.0);
-    let face = FaceBox {
-        x: (t(1) * 1.4 - 0.2) * w as f32,
-        y: (t(2) * 1.4 - 0.2) * h as f32,
-        w: side,
-        h: side,
-        score: 3.0,
-    };
+    let face = FaceBox::new(
+        (t(1) * 1.4 - 0.2) * w as f32,
+        (t(2) * 1.4 - 0.2) * h as f32,
+        side,
+        side,
+    );
     let overhang = [Overhang::PadEdge, Overhang::PadBlack, Overhang::Shift][data[0] as usize % 3];
     let crop = crop_for_with(&face, w, h, overhang);
     match segment_framed(segmenter(), &img, &crop, overhang) {
