@@ -76,6 +76,7 @@ fn train_info_segment_eval() {
     run_ok(
         bin()
             .arg("segment")
+            .arg("--whole")
             .arg(&photo)
             .arg("-m")
             .arg(&model)
@@ -192,6 +193,7 @@ fn bad_photos_are_named_with_the_reason() {
     ];
     let mut cmd = bin();
     cmd.arg("segment")
+        .arg("--whole")
         .arg("-m")
         .arg(&model)
         .arg("-o")
@@ -224,9 +226,12 @@ fn small_model(dir: &Path) -> PathBuf {
     model
 }
 
+/// `segment --whole`: these tests are about the photo files, the outputs and the
+/// options, on the whole-picture route; framing has tests of its own.
 fn segment(model: &Path, out: &Path, photos: &[&Path], extra: &[&str]) -> (bool, String) {
     let o = bin()
         .arg("segment")
+        .arg("--whole")
         .arg("-m")
         .arg(model)
         .arg("-o")
@@ -452,7 +457,7 @@ fn segment_without_a_model_works_from_any_folder() {
     run_ok(
         bin()
             .current_dir(&dir)
-            .args(["segment", "face.png", "-o", "seg"]),
+            .args(["segment", "--whole", "face.png", "-o", "seg"]),
     );
     let labels = image::open(dir.join("seg/face.labels.png")).unwrap();
     assert_eq!((labels.width(), labels.height()), (120, 160));
@@ -726,4 +731,181 @@ masks = "masks"
         (labels.width(), labels.height()),
         photos[0].photo.dimensions()
     );
+}
+
+fn astronaut() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/demo/assets/astronaut.png")
+}
+
+fn label_counts(path: &Path) -> (image::GrayImage, [u64; 8]) {
+    // The label PNG is indexed: pixel values are class ids.
+    let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut r = dec.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size().unwrap()];
+    let info = r.next_frame(&mut buf).unwrap();
+    let img =
+        image::GrayImage::from_raw(info.width, info.height, buf[..info.buffer_size()].to_vec())
+            .unwrap();
+    let mut n = [0u64; 8];
+    for p in img.pixels() {
+        n[p.0[0] as usize] += 1;
+    }
+    (img, n)
+}
+
+/// `segment` frames the face like the page: on the sample portrait the face parts
+/// are found and the orange spacesuit below the face stays background, while
+/// `--whole` (the old behaviour) paints the suit as skin.
+#[test]
+fn segment_frames_the_face_by_default() {
+    let dir = tmp("framed");
+    let out = run_ok(
+        bin()
+            .arg("segment")
+            .arg(astronaut())
+            .arg("-o")
+            .arg(dir.join("f")),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("face 1 of 1"), "{err}");
+    let (img, n) = label_counts(&dir.join("f/astronaut.labels.png"));
+    let skin_below = img
+        .rows()
+        .skip(200)
+        .flatten()
+        .filter(|p| p.0[0] == 1)
+        .count();
+    assert!(n[1] > 5000 && n[2] > 3000, "skin and hair: {n:?}");
+    assert!(n[5] > 150, "nose: {n:?}");
+    assert_eq!(skin_below, 0, "{n:?}");
+    run_ok(
+        bin()
+            .args(["segment", "--whole"])
+            .arg(astronaut())
+            .arg("-o")
+            .arg(dir.join("w")),
+    );
+    let (img, _) = label_counts(&dir.join("w/astronaut.labels.png"));
+    let skin_below = img
+        .rows()
+        .skip(200)
+        .flatten()
+        .filter(|p| p.0[0] == 1)
+        .count();
+    assert!(
+        skin_below > 30_000,
+        "whole picture: suit as skin {skin_below}"
+    );
+}
+
+/// No face: the choices the page offers, said; a face box by hand frames the photo;
+/// asking for a face that is not there, or a box outside the photo, is an error.
+#[test]
+fn segment_without_a_face_offers_the_whole_picture_or_a_box() {
+    let dir = tmp("noface");
+    // A wall: a gradient with a little noise, no face in it.
+    let photo = dir.join("wall.png");
+    let mut s = 7u32;
+    image::RgbImage::from_fn(120, 160, |x, y| {
+        s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+        let n = (s >> 28) as u8;
+        image::Rgb([150 + (x / 4) as u8 + n, 140 + (y / 8) as u8, 120 + n])
+    })
+    .save(&photo)
+    .unwrap();
+    let o = bin()
+        .arg("segment")
+        .arg(&photo)
+        .arg("-o")
+        .arg(dir.join("o"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("wall.png: no face found; segment the whole picture with --whole, or place a face box by hand with --box X,Y,W,H"), "{err}");
+    assert!(!dir.join("o/wall.labels.png").exists());
+    let o = run_ok(
+        bin()
+            .args(["segment", "--box", "30,50,60,60"])
+            .arg(&photo)
+            .arg("-o")
+            .arg(dir.join("b")),
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the face box given"));
+    let (img, _) = label_counts(&dir.join("b/wall.labels.png"));
+    assert_eq!(img.dimensions(), (120, 160));
+    for (args, expect) in [
+        (
+            &["--box", "500,500,10,10"][..],
+            "lies entirely outside the 120×160 photo",
+        ),
+        (&["--box", "1,2,3"][..], "give four numbers, X,Y,W,H"),
+        (&["--box", "1,2,0,3"][..], "W, H positive"),
+        (&["--face", "2"][..], "no face found"),
+    ] {
+        let o = bin()
+            .arg("segment")
+            .args(args)
+            .arg(&photo)
+            .arg("-o")
+            .arg(dir.join("x"))
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let o = bin()
+        .args(["segment", "--face", "2"])
+        .arg(astronaut())
+        .arg("-o")
+        .arg(dir.join("x"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--face 2 asked for, but 1 face(s) were found")
+    );
+    // A wrong detector model is named, with what is wrong with it.
+    let fake = dir.join("fake.tflite");
+    std::fs::write(&fake, b"\x89PNG\r\n\x1a\n not a network").unwrap();
+    let o = bin()
+        .arg("segment")
+        .arg("--face-model")
+        .arg(&fake)
+        .arg(astronaut())
+        .arg("-o")
+        .arg(dir.join("x"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("fake.tflite: face detector model: not a TensorFlow Lite model"),
+        "{err}"
+    );
+}
+
+/// A panorama whose face fills the strip's height: found through the detector's
+/// views along the strip and segmented framed (the whole strip is refused).
+#[test]
+fn segment_finds_the_face_in_a_panorama() {
+    let dir = tmp("pano");
+    let face = image::open(astronaut()).unwrap().to_rgb8();
+    let head = image::imageops::crop_imm(&face, 106, 0, 300, 300).to_image();
+    let mut strip = image::RgbImage::from_pixel(6000, 300, image::Rgb([200, 200, 205]));
+    image::imageops::replace(&mut strip, &head, 3900, 0);
+    let p = dir.join("pano.png");
+    strip.save(&p).unwrap();
+    let out = run_ok(bin().arg("segment").arg(&p).arg("-o").arg(dir.join("o")));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("face 1 of 1"));
+    let (img, n) = label_counts(&dir.join("o/pano.labels.png"));
+    assert_eq!(img.dimensions(), (6000, 300));
+    assert!(n[1] > 3000, "{n:?}");
+    // Skin only where the face is.
+    let stray = img
+        .enumerate_pixels()
+        .filter(|(x, _, p)| p.0[0] == 1 && !(3900..4200).contains(x))
+        .count();
+    assert_eq!(stray, 0);
 }

@@ -484,6 +484,39 @@ pub struct SegmentArgs {
     /// Overlay opacity, 0–1.
     #[arg(long, default_value_t = 0.5, value_parser = unit)]
     pub opacity: f32,
+    /// Segment the whole picture instead of framing the face (the page's "Segment
+    /// the whole picture"). By default the face is found, cropped the way the model
+    /// was trained, segmented and pasted back (background elsewhere), like the page.
+    #[arg(long, conflicts_with_all = ["face", "face_box"])]
+    pub whole: bool,
+    /// Which detected face to frame, counting from 1, largest first.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub face: u32,
+    /// A face box placed by hand, X,Y,W,H in the photo's pixels (upright, after EXIF
+    /// orientation); skips detection. The crop is derived from it as from a detection.
+    #[arg(long = "box", value_name = "X,Y,W,H", value_parser = face_box)]
+    pub face_box: Option<[f32; 4]>,
+    /// Face detector model (default: the built-in BlazeFace short range,
+    /// web/models/face_detection_short_range.tflite).
+    #[arg(long)]
+    pub face_model: Option<PathBuf>,
+}
+
+/// `X,Y,W,H`: four finite numbers, W and H positive.
+fn face_box(s: &str) -> Result<[f32; 4], String> {
+    let v: Vec<f32> = s
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<f32>()
+                .map_err(|_| format!("{p:?} is not a number"))
+        })
+        .collect::<Result<_, _>>()?;
+    match v.as_slice() {
+        &[x, y, w, h] if v.iter().all(|c| c.is_finite()) && w > 0.0 && h > 0.0 => Ok([x, y, w, h]),
+        &[_, _, _, _] => Err(format!("{s}: the numbers must be finite and W, H positive")),
+        _ => Err(format!("{s}: give four numbers, X,Y,W,H")),
+    }
 }
 
 #[derive(Args)]

@@ -41,4 +41,8 @@ fn main() {
 /// used when `segment` or `info` gets no model: it works from any folder.
 pub static SHIPPED_MODEL: &[u8] = include_bytes!("../models/faceforest.model");
 
+/// The face detector `segment` frames photos with by default (BlazeFace short range,
+/// web/models/face_detection_short_range.tflite, Apache-2.0), built in the same way.
+pub static SHIPPED_DETECTOR: &[u8] = include_bytes!("../models/face_detection_short_range.tflite");
+
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;

@@ -1,6 +1,7 @@
 use crate::args::SegmentArgs;
 use crate::CliResult;
 use faceforest::{ClassInfo, Segmenter};
+use faceforest_frame::{crop_for, segment_framed, DetectOptions, FaceBox, FaceDetector, Overhang};
 use image::RgbImage;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -23,10 +24,28 @@ pub fn run(a: SegmentArgs) -> CliResult {
             a.output.display()
         )
     })?;
+    let framing = if a.whole {
+        Framing::Whole
+    } else if let Some([x, y, w, h]) = a.face_box {
+        Framing::Box(FaceBox::new(x, y, w, h))
+    } else {
+        let (bytes, name) = match &a.face_model {
+            Some(p) => (
+                read_regular(p).map_err(|e| format!("{}: {e}", p.display()))?,
+                p.display().to_string(),
+            ),
+            None => (
+                crate::SHIPPED_DETECTOR.to_vec(),
+                "the built-in face detector".into(),
+            ),
+        };
+        let det = FaceDetector::from_model_bytes(&bytes).map_err(|e| format!("{name}: {e}"))?;
+        Framing::Detect(det, a.face as usize)
+    };
     let mut failed = 0;
     for path in &a.photos {
-        match segment_one(&seg, path, &a.output, a.opacity) {
-            Ok(ms) => eprintln!("{}: {ms:.1} ms", path.display()),
+        match segment_one(&seg, &framing, path, &a.output, a.opacity) {
+            Ok((ms, how)) => eprintln!("{}: {how}, {ms:.1} ms", path.display()),
             Err(e) => {
                 failed += 1;
                 eprintln!("{}: {e}", path.display());
@@ -43,27 +62,82 @@ pub fn run(a: SegmentArgs) -> CliResult {
     Ok(())
 }
 
-fn segment_one(seg: &Segmenter, path: &Path, out: &Path, opacity: f32) -> CliResult<f64> {
+/// How `segment` frames each photo.
+enum Framing {
+    /// The whole picture, as it is.
+    Whole,
+    /// Around this face box (placed by hand).
+    Box(FaceBox),
+    /// Around the n-th detected face (1 = the largest).
+    Detect(FaceDetector, usize),
+}
+
+/// Segments one photo and writes its two PNGs; returns the time taken and how the
+/// photo was framed.
+fn segment_one(
+    seg: &Segmenter,
+    framing: &Framing,
+    path: &Path,
+    out: &Path,
+    opacity: f32,
+) -> CliResult<(f64, String)> {
     // Decoded under the input limits (format, size, orientation, transparency) with
-    // the core's messages; gray photos and panoramas are refused, not labelled wrong.
+    // the core's messages; gray photos are refused, not labelled wrong.
     let bytes = read_regular(path)?;
     let photo = faceforest::limits::decode_rgb(&bytes)?;
     faceforest::limits::check_colour(photo.as_raw(), 3)?;
-    faceforest::limits::check_aspect(photo.width(), photo.height())?;
     let t0 = std::time::Instant::now();
-    let s = seg.segment(&photo, false)?;
+    let (w, h) = (photo.width(), photo.height());
+    let (face, how) = match framing {
+        Framing::Whole => (None, "the whole picture".to_string()),
+        Framing::Box(b) => (Some(*b), "the face box given".to_string()),
+        Framing::Detect(det, n) => {
+            let faces = det.detect(&photo, &DetectOptions::default())?;
+            match faces.get(n - 1) {
+                Some(f) => (Some(*f), format!("face {n} of {}", faces.len())),
+                None if faces.is_empty() => {
+                    return Err("no face found; segment the whole picture with --whole, or place a face box by hand with --box X,Y,W,H".into())
+                }
+                None => {
+                    return Err(format!(
+                        "--face {n} asked for, but {} face(s) were found",
+                        faces.len()
+                    )
+                    .into())
+                }
+            }
+        }
+    };
+    let labels = match face {
+        None => {
+            // A strip is refused here: without a crop the model sees a squashed face.
+            faceforest::limits::check_aspect(w, h)?;
+            seg.segment(&photo, false)?.labels
+        }
+        Some(f) => {
+            if f.x >= w as f32 || f.y >= h as f32 || f.x + f.w <= 0.0 || f.y + f.h <= 0.0 {
+                return Err(format!(
+                    "the face box at ({}, {}), {}×{}, lies entirely outside the {w}×{h} photo",
+                    f.x, f.y, f.w, f.h
+                )
+                .into());
+            }
+            let crop = crop_for(&f, w, h);
+            segment_framed(seg, &photo, &crop, Overhang::default())?.labels
+        }
+    };
     let ms = t0.elapsed().as_secs_f64() * 1e3;
     let stem = path.file_stem().unwrap_or_default().to_string_lossy();
     write_label_png(
         &out.join(format!("{stem}.labels.png")),
-        s.width,
-        s.height,
-        &s.labels,
+        w,
+        h,
+        &labels,
         seg.classes(),
     )?;
-    overlay(&photo, &s.labels, seg.classes(), opacity)
+    overlay(&photo, &labels, seg.classes(), opacity)
         .save(out.join(format!("{stem}.overlay.png")))?;
-    Ok(ms)
+    Ok((ms, how))
 }
 
 /// Photos with the same file name (a/face.png, b/face.png) would write the same
