@@ -222,9 +222,7 @@ enum Op {
     Conv {
         input: usize,
         output: usize,
-        /// Weights as [kh][kw][in][out] (transposed from TFLite's [out][kh][kw][in]).
-        weights: Vec<f32>,
-        bias: Vec<f32>,
+        weights: Packed,
         win: Window,
         act: Act,
     },
@@ -280,6 +278,9 @@ pub struct Graph {
     ops: Vec<Op>,
     input: usize,
     outputs: Vec<usize>,
+    /// Per tensor, the last operation that reads it (`usize::MAX` for the graph's
+    /// outputs): after that its buffer can be reused in place.
+    last_use: Vec<usize>,
 }
 
 struct TensorDesc {
@@ -593,20 +594,10 @@ impl Graph {
                             return Err(bad(format!("{what}: {} biases", bias.len())));
                         }
                         expect(&[1, oh, ow, a])?;
-                        // [out][kh][kw][in] -> [kh][kw][in][out]
-                        let mut t = vec![0f32; w.len()];
-                        for o in 0..a {
-                            for k in 0..kh * kw {
-                                for i in 0..b {
-                                    t[(k * b + i) * a + o] = w[(o * kh * kw + k) * b + i];
-                                }
-                            }
-                        }
                         Some(Op::Conv {
                             input: ins[0],
                             output,
-                            weights: t,
-                            bias,
+                            weights: Packed::new(w, &bias, a, kh * kw * b),
                             win,
                             act,
                         })
@@ -744,11 +735,21 @@ impl Graph {
                 )));
             }
         }
+        let mut last_use = vec![0usize; tensors.len()];
+        for (k, op) in ops.iter().enumerate() {
+            for i in op.reads() {
+                last_use[i] = k;
+            }
+        }
+        for &o in &outputs {
+            last_use[o] = usize::MAX;
+        }
         Ok(Graph {
             shapes: tensors.into_iter().map(|t| t.shape).collect(),
             ops,
             input,
             outputs,
+            last_use,
         })
     }
 
@@ -776,8 +777,8 @@ impl Graph {
         }
         let mut vals: Vec<Vec<f32>> = vec![Vec::new(); self.shapes.len()];
         vals[self.input] = input.to_vec();
-        for op in &self.ops {
-            let (output, v) = self.apply(op, &vals);
+        for (k, op) in self.ops.iter().enumerate() {
+            let (output, v) = self.apply(k, op, &mut vals);
             vals[output] = v;
         }
         Ok(self
@@ -787,7 +788,17 @@ impl Graph {
             .collect())
     }
 
-    fn apply(&self, op: &Op, vals: &[Vec<f32>]) -> (usize, Vec<f32>) {
+    /// Tensor `t`'s values to change in place: its own buffer when operation `k` is
+    /// the last to read it, else a copy.
+    fn reusable(&self, k: usize, t: usize, vals: &mut [Vec<f32>]) -> Vec<f32> {
+        if self.last_use[t] == k {
+            std::mem::take(&mut vals[t])
+        } else {
+            vals[t].clone()
+        }
+    }
+
+    fn apply(&self, k: usize, op: &Op, vals: &mut [Vec<f32>]) -> (usize, Vec<f32>) {
         let dims = |t: usize| -> [usize; 4] {
             let s = &self.shapes[t];
             [s[0], s[1], s[2], s[3]]
@@ -797,7 +808,6 @@ impl Graph {
                 input,
                 output,
                 weights,
-                bias,
                 win,
                 act,
             } => {
@@ -806,7 +816,6 @@ impl Graph {
                     dims(*input),
                     dims(*output),
                     weights,
-                    bias,
                     win,
                     *act,
                 );
@@ -859,19 +868,27 @@ impl Graph {
                 (*output, out)
             }
             Op::Add { a, b, output, act } => {
-                let mut out: Vec<f32> =
-                    vals[*a].iter().zip(&vals[*b]).map(|(p, q)| p + q).collect();
+                // In place on whichever addend is not read again.
+                let (keep, other) = if self.last_use[*a] == k {
+                    (*a, *b)
+                } else {
+                    (*b, *a)
+                };
+                let mut out = self.reusable(k, keep, vals);
+                for (p, q) in out.iter_mut().zip(&vals[other]) {
+                    *p += q;
+                }
                 if *act == Act::Relu {
                     relu(&mut out);
                 }
                 (*output, out)
             }
             Op::Relu { input, output } => {
-                let mut out = vals[*input].clone();
+                let mut out = self.reusable(k, *input, vals);
                 relu(&mut out);
                 (*output, out)
             }
-            Op::Copy { input, output } => (*output, vals[*input].clone()),
+            Op::Copy { input, output } => (*output, self.reusable(k, *input, vals)),
             Op::Concat {
                 inputs,
                 output,
@@ -888,6 +905,98 @@ impl Graph {
             }
         }
     }
+}
+
+impl Op {
+    /// The tensors the operation reads.
+    fn reads(&self) -> Vec<usize> {
+        match self {
+            Op::Conv { input, .. }
+            | Op::Depthwise { input, .. }
+            | Op::MaxPool { input, .. }
+            | Op::Pad { input, .. }
+            | Op::Relu { input, .. }
+            | Op::Copy { input, .. } => vec![*input],
+            Op::Add { a, b, .. } => vec![*a, *b],
+            Op::Concat { inputs, .. } => inputs.clone(),
+        }
+    }
+}
+
+/// Convolution weights packed for [`gemm`]'s 4-pixel × 8-channel kernel: per block
+/// of 8 output channels, `k` rows of 8 weights (zero past the last channel), the
+/// rows in patch order (kernel row, kernel column, input channel).
+#[derive(Clone, Debug)]
+struct Packed {
+    blocks: Vec<f32>,
+    /// Per output channel, padded to whole blocks.
+    bias: Vec<f32>,
+    k: usize,
+    out: usize,
+}
+
+impl Packed {
+    /// From TFLite's [out][kh][kw][in] weights (`k` = kh·kw·in per output).
+    fn new(w: &[f32], bias: &[f32], out: usize, k: usize) -> Packed {
+        let nb = out.div_ceil(LANES);
+        let mut blocks = vec![0f32; nb * k * LANES];
+        let mut b = vec![0f32; nb * LANES];
+        for o in 0..out {
+            let (blk, lane) = (o / LANES, o % LANES);
+            for kk in 0..k {
+                blocks[(blk * k + kk) * LANES + lane] = w[o * k + kk];
+            }
+            b[o] = bias[o];
+        }
+        Packed {
+            blocks,
+            bias: b,
+            k,
+            out,
+        }
+    }
+}
+
+/// Output channels per kernel block, and pixels per kernel call.
+const LANES: usize = 8;
+const ROWS: usize = 4;
+
+/// `out[p][o] = bias[o] + Σ_k x[p][k] · w[k][o]` for `p` pixels (rows of `x`, each
+/// `w.k` long), ReLU after if asked. Four pixels share every weight load and the
+/// 4×8 sums stay in registers (the compiler vectorises the fixed-size loops).
+#[allow(clippy::needless_range_loop)]
+fn gemm(x: &[f32], pixels: usize, w: &Packed, act: Act) -> Vec<f32> {
+    let (k, oc) = (w.k, w.out);
+    let mut out = vec![0f32; pixels * oc];
+    for p0 in (0..pixels).step_by(ROWS) {
+        let n = (pixels - p0).min(ROWS);
+        // A short last group repeats its last pixel (computed, not written).
+        let row = |r: usize| &x[(p0 + r.min(n - 1)) * k..][..k];
+        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+        for (blk, wb) in w.blocks.chunks_exact(k * LANES).enumerate() {
+            let bias: [f32; LANES] = w.bias[blk * LANES..][..LANES].try_into().unwrap();
+            let mut acc = [bias; ROWS];
+            // Plain indexed loops: with zipped iterators LLVM kept the sums in
+            // memory (6x slower when k is only known at run time).
+            for kk in 0..k {
+                let wv: [f32; LANES] = wb[kk * LANES..kk * LANES + LANES].try_into().unwrap();
+                let xs = [r0[kk], r1[kk], r2[kk], r3[kk]];
+                for r in 0..ROWS {
+                    for l in 0..LANES {
+                        acc[r][l] += xs[r] * wv[l];
+                    }
+                }
+            }
+            let lanes = (oc - blk * LANES).min(LANES);
+            for (r, accr) in acc.iter().enumerate().take(n) {
+                let dst = &mut out[(p0 + r) * oc + blk * LANES..][..lanes];
+                for (d, &v) in dst.iter_mut().zip(accr) {
+                    *d = if act == Act::Relu { v.max(0.0) } else { v };
+                }
+            }
+        }
+    }
+    out
 }
 
 fn relu(v: &mut [f32]) {
@@ -908,40 +1017,35 @@ fn taps(o: usize, stride: usize, pad: usize, k: usize, input: usize) -> (usize, 
 fn conv(
     x: &[f32],
     [_, h, w, c]: [usize; 4],
-    [_, oh, ow, oc]: [usize; 4],
-    weights: &[f32],
-    bias: &[f32],
+    [_, oh, ow, _]: [usize; 4],
+    weights: &Packed,
     win: &Window,
     act: Act,
 ) -> Vec<f32> {
+    if win.kh == 1 && win.kw == 1 && win.sh == 1 && win.sw == 1 {
+        return gemm(x, h * w, weights, act);
+    }
     let (_, pad_y) = win.axis(h, win.kh, win.sh).unwrap_or((0, 0));
     let (_, pad_x) = win.axis(w, win.kw, win.sw).unwrap_or((0, 0));
-    let mut out = vec![0f32; oh * ow * oc];
+    // Patches (im2col): per output pixel, the window's pixels in order, zero outside.
+    let k = win.kh * win.kw * c;
+    let mut patches = vec![0f32; oh * ow * k];
     for oy in 0..oh {
         let (ky0, ky1, sy) = taps(oy, win.sh, pad_y, win.kh, h);
         for ox in 0..ow {
             let (kx0, kx1, sx) = taps(ox, win.sw, pad_x, win.kw, w);
-            let acc = &mut out[(oy * ow + ox) * oc..][..oc];
-            acc.copy_from_slice(bias);
+            let patch = &mut patches[(oy * ow + ox) * k..][..k];
             for ky in ky0..ky1 {
                 let iy = (sy + ky as isize) as usize;
                 for kx in kx0..kx1 {
                     let ix = (sx + kx as isize) as usize;
-                    let px = &x[(iy * w + ix) * c..][..c];
-                    let wk = &weights[(ky * win.kw + kx) * c * oc..][..c * oc];
-                    for (&v, wrow) in px.iter().zip(wk.chunks_exact(oc)) {
-                        for (a, &wv) in acc.iter_mut().zip(wrow) {
-                            *a += v * wv;
-                        }
-                    }
+                    patch[(ky * win.kw + kx) * c..][..c]
+                        .copy_from_slice(&x[(iy * w + ix) * c..][..c]);
                 }
-            }
-            if act == Act::Relu {
-                relu(acc);
             }
         }
     }
-    out
+    gemm(&patches, oh * ow, weights, act)
 }
 
 fn depthwise(
@@ -1051,14 +1155,16 @@ mod tests {
     /// for the transposed-weight kernel.
     #[test]
     fn conv_matches_a_direct_convolution() {
-        let (h, w, c, oc, k) = (7usize, 6usize, 3usize, 4usize, 3usize);
+        // 11 output channels: a whole block of 8 and a part; 42 and 12 pixels: a
+        // short last group of 4 for stride 1.
+        let (h, w, c, oc, k) = (7usize, 6usize, 3usize, 11usize, 3usize);
         let x: Vec<f32> = (0..h * w * c)
             .map(|i| ((i * 37 % 11) as f32) - 5.0)
             .collect();
         let wt: Vec<f32> = (0..oc * k * k * c)
             .map(|i| ((i * 13 % 7) as f32) * 0.25 - 0.7)
             .collect();
-        let bias = vec![0.5, -1.0, 0.0, 2.0];
+        let bias: Vec<f32> = (0..oc).map(|o| o as f32 * 0.5 - 1.0).collect();
         for (stride, padding) in [(1, Padding::Same), (2, Padding::Same), (2, Padding::Valid)] {
             let win = Window {
                 kh: k,
@@ -1069,23 +1175,8 @@ mod tests {
             };
             let (oh, py) = win.axis(h, k, stride).unwrap();
             let (ow, px) = win.axis(w, k, stride).unwrap();
-            let mut t = vec![0f32; wt.len()];
-            for o in 0..oc {
-                for kk in 0..k * k {
-                    for i in 0..c {
-                        t[(kk * c + i) * oc + o] = wt[(o * k * k + kk) * c + i];
-                    }
-                }
-            }
-            let got = conv(
-                &x,
-                [1, h, w, c],
-                [1, oh, ow, oc],
-                &t,
-                &bias,
-                &win,
-                Act::None,
-            );
+            let packed = Packed::new(&wt, &bias, oc, k * k * c);
+            let got = conv(&x, [1, h, w, c], [1, oh, ow, oc], &packed, &win, Act::None);
             for oy in 0..oh {
                 for ox in 0..ow {
                     for o in 0..oc {
