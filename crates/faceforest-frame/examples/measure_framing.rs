@@ -1,12 +1,13 @@
 //! Does framing work? The 50 frontal02/test photos, each pasted at a seeded random
-//! position and scale (face height 20-60% of the canvas) into a 1280×720 canvas over
-//! a seeded textured background, go through detect → crop → segment → paste back.
+//! position, scale (face height `--face-min`..60% of the canvas, default 10%) and
+//! roll (up to ±`--roll` degrees, default 30) into a 1280×720 canvas over a seeded
+//! textured background, go through detect → crop → segment → paste back.
 //! Honest accuracy is computed over each original photo's own pixels (the pasted
 //! region is mapped back onto them) and compared with segmenting the photos directly.
 //!
 //!   cargo run --release -p faceforest-frame --example measure_framing -- \
 //!       --model out/frame-test.ff [--face-model web/models/face_detection_short_range.tflite] \
-//!       [--fasseg DIR] [--seed N] [--full]
+//!       [--fasseg DIR] [--seed N] [--roll DEG] [--face-min F] [--full]
 //!
 //! Rows: `oracle` crops exactly the pasted photo (no detector: what resampling alone
 //! costs); then each detector setting × overhang policy, with `crop_for` (the
@@ -116,39 +117,57 @@ fn background(rng: &mut Rng) -> RgbImage {
 
 struct Scene {
     canvas: RgbImage,
-    /// Where the photo sits: offset and pasted size.
-    ox: u32,
-    oy: u32,
-    pw: u32,
-    ph: u32,
+    /// Where the photo sits: the (turned) rectangle its resized copy fills.
+    rect: CropRect,
 }
 
-fn scene(p: &Photo, rng: &mut Rng) -> Scene {
-    let face_frac = rng.range(0.2, 0.6);
+fn scene(p: &Photo, rng: &mut Rng, face_min: f64, max_roll: f64) -> Scene {
+    let face_frac = rng.range(face_min, 0.6);
     let ph = ((face_frac * CANVAS_H as f64 / FACE_OF_PHOTO).round() as u32).min(CANVAS_H);
     let pw = ((p.photo.width() as f64 * ph as f64 / p.photo.height() as f64).round() as u32)
         .min(CANVAS_W);
-    let ox = (rng.unit() * (CANVAS_W - pw + 1) as f64) as u32;
-    let oy = (rng.unit() * (CANVAS_H - ph + 1) as f64) as u32;
+    let angle = rng.range(-max_roll, max_roll).to_radians() as f32;
+    // Placed so that the turned photo stays inside the canvas.
+    let mut rect = CropRect {
+        x: 0,
+        y: 0,
+        w: pw,
+        h: ph,
+        angle,
+    };
+    let (x0, y0, x1, y1) = rect.bounds();
+    let (bw, bh) = (x1 - x0, y1 - y0);
+    let ox = rng.unit() * (CANVAS_W as f64 - bw).max(0.0) - x0;
+    let oy = rng.unit() * (CANVAS_H as f64 - bh).max(0.0) - y0;
+    rect.x = ox.round() as i32;
+    rect.y = oy.round() as i32;
     let mut canvas = background(rng);
     let scaled = imageops::resize(&p.photo, pw, ph, imageops::FilterType::Triangle);
-    imageops::replace(&mut canvas, &scaled, ox as i64, oy as i64);
-    Scene {
-        canvas,
-        ox,
-        oy,
-        pw,
-        ph,
+    let (bx0, by0, bx1, by1) = rect.bounds();
+    for y in (by0.max(0.0) as u32)..(by1.min(CANVAS_H as f64) as u32) {
+        for x in (bx0.max(0.0) as u32)..(bx1.min(CANVAS_W as f64) as u32) {
+            let (u, v) = rect.to_crop(x as f64 + 0.5, y as f64 + 0.5);
+            if u >= 0.0 && v >= 0.0 && u < pw as f64 && v < ph as f64 {
+                canvas.put_pixel(x, y, *scaled.get_pixel(u as u32, v as u32));
+            }
+        }
     }
+    Scene { canvas, rect }
 }
 
 /// Canvas labels sampled back onto the photo's own pixels (nearest).
 fn back_to_photo(s: &Scene, canvas_labels: &[u8], w: u32, h: u32) -> Vec<u8> {
     let mut out = vec![0u8; (w * h) as usize];
+    let r = &s.rect;
     for y in 0..h {
-        let cy = s.oy + (((y as f64 + 0.5) * s.ph as f64 / h as f64) as u32).min(s.ph - 1);
         for x in 0..w {
-            let cx = s.ox + (((x as f64 + 0.5) * s.pw as f64 / w as f64) as u32).min(s.pw - 1);
+            let u = (x as f64 + 0.5) * r.w as f64 / w as f64;
+            let v = (y as f64 + 0.5) * r.h as f64 / h as f64;
+            let (cx, cy) = r.to_image(u, v);
+            let (cx, cy) = (
+                (cx.max(0.0) as u32).min(CANVAS_W - 1),
+                (cy.max(0.0) as u32).min(CANVAS_H - 1),
+            );
             out[(y * w + x) as usize] = canvas_labels[(cy * CANVAS_W + cx) as usize];
         }
     }
@@ -157,7 +176,8 @@ fn back_to_photo(s: &Scene, canvas_labels: &[u8], w: u32, h: u32) -> Vec<u8> {
 
 fn on_photo(f: &FaceBox, s: &Scene) -> bool {
     let (cx, cy) = f.centre();
-    cx >= s.ox as f32 && cx < (s.ox + s.pw) as f32 && cy >= s.oy as f32 && cy < (s.oy + s.ph) as f32
+    let (u, v) = s.rect.to_crop(cx as f64, cy as f64);
+    u >= 0.0 && v >= 0.0 && u < s.rect.w as f64 && v < s.rect.h as f64
 }
 
 struct Row {
@@ -225,6 +245,12 @@ fn main() {
     let seed: u64 = arg("--seed")
         .map(|s| s.parse().expect("--seed N"))
         .unwrap_or(2024);
+    let max_roll: f64 = arg("--roll")
+        .map(|s| s.parse().expect("--roll DEG"))
+        .unwrap_or(30.0);
+    let face_min: f64 = arg("--face-min")
+        .map(|s| s.parse().expect("--face-min F"))
+        .unwrap_or(0.1);
 
     let seg = Segmenter::from_bytes(
         &std::fs::read(&model).unwrap_or_else(|e| panic!("read {model}: {e}")),
@@ -306,17 +332,11 @@ fn main() {
 
     let mut rng = Rng(seed);
     for (i, p) in photos.iter().enumerate() {
-        let sc = scene(p, &mut rng);
-        face_fracs.push(sc.ph as f64 * FACE_OF_PHOTO / CANVAS_H as f64);
+        let sc = scene(p, &mut rng, face_min, max_roll);
+        face_fracs.push(sc.rect.h as f64 * FACE_OF_PHOTO / CANVAS_H as f64);
         let (w, h) = p.photo.dimensions();
 
-        let exact = CropRect {
-            x: sc.ox as i32,
-            y: sc.oy as i32,
-            w: sc.pw,
-            h: sc.ph,
-        };
-        let fr = segment_framed(&seg, &sc.canvas, &exact, Overhang::PadEdge).expect("segment");
+        let fr = segment_framed(&seg, &sc.canvas, &sc.rect, Overhang::PadEdge).expect("segment");
         oracle
             .conf
             .add_all(&p.labels.data, &back_to_photo(&sc, &fr.labels, w, h), |c| {
@@ -338,11 +358,14 @@ fn main() {
             extra_faces[d] += faces.len().saturating_sub(1);
             {
                 let mut flat = RgbImage::from_pixel(CANVAS_W, CANVAS_H, Rgb([128, 128, 128]));
+                let (x0, y0, x1, y1) = sc.rect.bounds();
+                let (x0, y0) = (x0.max(0.0) as u32, y0.max(0.0) as u32);
+                let (x1, y1) = ((x1 as u32).min(CANVAS_W), (y1 as u32).min(CANVAS_H));
                 imageops::replace(
                     &mut flat,
-                    &imageops::crop_imm(&sc.canvas, sc.ox, sc.oy, sc.pw, sc.ph).to_image(),
-                    sc.ox as i64,
-                    sc.oy as i64,
+                    &imageops::crop_imm(&sc.canvas, x0, y0, x1 - x0, y1 - y0).to_image(),
+                    x0 as i64,
+                    y0 as i64,
                 );
                 let c0 = thread_cpu_ms();
                 det.detect(&flat, &opts).unwrap_or_default();
@@ -387,18 +410,18 @@ fn main() {
                     let dr = seg.segment(&p.photo, false).expect("segment");
                     let mut c0 = Confusion::new(7);
                     c0.add_all(&p.labels.data, &dr.labels, |c| c as usize);
-                    let ph = sc.ph as f64;
+                    let r = &sc.rect;
+                    let ph = r.h as f64;
                     // Photo pixels outside the crop (pasted as background).
                     let (mut out_n, mut out_ok_direct, mut out_ok_framed) = (0u64, 0u64, 0u64);
                     for y in 0..h {
-                        let cy = sc.oy as f64 + (y as f64 + 0.5) * ph / h as f64;
                         for x in 0..w {
-                            let cx = sc.ox as f64 + (x as f64 + 0.5) * sc.pw as f64 / w as f64;
-                            if cx < crop.x as f64
-                                || cy < crop.y as f64
-                                || cx >= (crop.x + crop.w as i32) as f64
-                                || cy >= (crop.y + crop.h as i32) as f64
-                            {
+                            let (cx, cy) = r.to_image(
+                                (x as f64 + 0.5) * r.w as f64 / w as f64,
+                                (y as f64 + 0.5) * ph / h as f64,
+                            );
+                            let (u, v) = crop.to_crop(cx, cy);
+                            if u < 0.0 || v < 0.0 || u >= crop.w as f64 || v >= crop.h as f64 {
                                 let i = (y * w + x) as usize;
                                 out_n += 1;
                                 out_ok_direct += (dr.labels[i] == p.labels.data[i]) as u64;
@@ -412,13 +435,16 @@ fn main() {
                         100.0 * out_ok_direct as f64 / out_n.max(1) as f64,
                         100.0 * out_ok_framed as f64 / out_n.max(1) as f64
                     );
+                    let ((ccx, ccy), (pcx, pcy)) = (crop.centre(), r.centre());
                     println!(
-                        "  {:<24} face {:.2} crop/photo h {:.3} dcx {:+.3} dcy {:+.3} (photo heights)  direct {:.4} framed {:.4} ({:+.4})",
+                        "  {:<24} face {:.2} roll {:+.1}° (crop {:+.1}°) crop/photo h {:.3} dcx {:+.3} dcy {:+.3} (photo heights)  direct {:.4} framed {:.4} ({:+.4})",
                         p.name,
                         ph * FACE_OF_PHOTO / CANVAS_H as f64,
+                        r.angle.to_degrees(),
+                        crop.angle.to_degrees(),
                         crop.h as f64 / ph,
-                        (crop.x as f64 + crop.w as f64 / 2.0 - (sc.ox as f64 + sc.pw as f64 / 2.0)) / ph,
-                        (crop.y as f64 + crop.h as f64 / 2.0 - (sc.oy as f64 + ph / 2.0)) / ph,
+                        (ccx - pcx) / ph,
+                        (ccy - pcy) / ph,
                         c0.accuracy(),
                         c1.accuracy(),
                         c1.accuracy() - c0.accuracy()
@@ -439,7 +465,7 @@ fn main() {
     let (fmin, fmax) = face_fracs
         .iter()
         .fold((1.0f64, 0.0f64), |(a, b), &f| (a.min(f), b.max(f)));
-    println!("face height / canvas height: {fmin:.2}..{fmax:.2}\n");
+    println!("face height / canvas height: {fmin:.2}..{fmax:.2}; roll up to ±{max_roll}°\n");
     println!(
         "{:<34} {:>9} {:>9} {:>8} {:>6} {:>9} {:>10}",
         "", "honest", "diff", "macroF1", "fails", "overhang", "crop+seg"
@@ -485,13 +511,13 @@ fn main() {
         }
         println!();
     }
-    println!("\ndetection on {CANVAS_W}x{CANVAS_H} (downscaled to longest side ≤ max_side inside detect):");
+    println!("\ndetection on {CANVAS_W}x{CANVAS_H}:");
     for (d, (dn, o)) in detectors.iter().enumerate() {
         let (m, med, mx) = stats(&det_ms[d]);
         let (cm, cmed, cmx) = stats(&det_cpu_ms[d]);
         println!(
-            "  {dn:<8} max_side {} step {} pyramid {}: wall mean {m:.1} ms, median {med:.1}, max {mx:.1}; thread CPU mean {cm:.1} ms, median {cmed:.1}, max {cmx:.1}; extra boxes {}",
-            o.max_side, o.step, o.pyramid_scale, extra_faces[d]
+            "  {dn:<8} {o:?}: wall mean {m:.1} ms, median {med:.1}, max {mx:.1}; thread CPU mean {cm:.1} ms, median {cmed:.1}, max {cmx:.1}; extra boxes {}",
+            extra_faces[d]
         );
         let (fm, fmed, fmx) = stats(&flat_cpu_ms[d]);
         println!("  {:<8} same photos on a flat grey canvas: thread CPU mean {fm:.1} ms, median {fmed:.1}, max {fmx:.1}", "");

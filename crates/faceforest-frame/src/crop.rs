@@ -51,16 +51,72 @@ pub const CROP_CENTRE_DY: f32 = -0.233;
 pub const CROP_MARGIN: f32 = 1.15;
 
 /// A crop rectangle in an image's pixels. It may overhang the image (negative
-/// `x`/`y`, or extending past the right/bottom edge).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `x`/`y`, or extending past the right/bottom edge). `angle` turns it about its
+/// centre (radians, positive = clockwise on screen): the crop's rows then run along
+/// the face's eye line, so a tilted head reaches the segmenter upright.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CropRect {
     pub x: i32,
     pub y: i32,
     pub w: u32,
     pub h: u32,
+    pub angle: f32,
 }
 
 impl CropRect {
+    /// An upright crop.
+    pub fn upright(x: i32, y: i32, w: u32, h: u32) -> CropRect {
+        CropRect {
+            x,
+            y,
+            w,
+            h,
+            angle: 0.0,
+        }
+    }
+
+    /// The crop's centre in image pixels.
+    pub fn centre(&self) -> (f64, f64) {
+        (
+            self.x as f64 + self.w as f64 / 2.0,
+            self.y as f64 + self.h as f64 / 2.0,
+        )
+    }
+
+    /// Image position of the crop-local point (`u`, `v`) (pixels from the crop's
+    /// top-left corner, before any resizing).
+    pub fn to_image(&self, u: f64, v: f64) -> (f64, f64) {
+        let (cx, cy) = self.centre();
+        let (sin, cos) = (self.angle as f64).sin_cos();
+        let (du, dv) = (u - self.w as f64 / 2.0, v - self.h as f64 / 2.0);
+        (cx + du * cos - dv * sin, cy + du * sin + dv * cos)
+    }
+
+    /// Crop-local position of the image point (`x`, `y`): the inverse of `to_image`.
+    pub fn to_crop(&self, x: f64, y: f64) -> (f64, f64) {
+        let (cx, cy) = self.centre();
+        let (sin, cos) = (self.angle as f64).sin_cos();
+        let (dx, dy) = (x - cx, y - cy);
+        (
+            dx * cos + dy * sin + self.w as f64 / 2.0,
+            -dx * sin + dy * cos + self.h as f64 / 2.0,
+        )
+    }
+
+    /// The image-axis bounding box of the (turned) crop: x0, y0, x1, y1.
+    pub fn bounds(&self) -> (f64, f64, f64, f64) {
+        let corners = [
+            self.to_image(0.0, 0.0),
+            self.to_image(self.w as f64, 0.0),
+            self.to_image(0.0, self.h as f64),
+            self.to_image(self.w as f64, self.h as f64),
+        ];
+        corners.iter().fold(
+            (f64::MAX, f64::MAX, f64::MIN, f64::MIN),
+            |(a, b, c, d), &(x, y)| (a.min(x), b.min(y), c.max(x), d.max(y)),
+        )
+    }
+
     /// The same crop scaled by `f` about its centre (aspect kept).
     pub fn scaled(&self, f: f32) -> CropRect {
         let (cx, cy) = (
@@ -74,15 +130,15 @@ impl CropRect {
             y: (cy - h / 2.0).round() as i32,
             w: w as u32,
             h: h as u32,
+            angle: self.angle,
         }
     }
 
     /// Whether any part of the crop lies outside a `img_w`×`img_h` image.
     pub fn overhangs(&self, img_w: u32, img_h: u32) -> bool {
-        self.x < 0
-            || self.y < 0
-            || self.x as i64 + self.w as i64 > img_w as i64
-            || self.y as i64 + self.h as i64 > img_h as i64
+        let (x0, y0, x1, y1) = self.bounds();
+        let eps = 1e-6;
+        x0 < -eps || y0 < -eps || x1 > img_w as f64 + eps || y1 > img_h as f64 + eps
     }
 }
 
@@ -118,11 +174,26 @@ pub fn training_framing(face: &FaceBox) -> CropRect {
     framing(face, 1.0)
 }
 
+/// The crop turns with the head once its roll (from the eye landmarks) exceeds
+/// this; below it the crop stays upright, exactly as the training photos were cut
+/// (FASSEG faces themselves lean by a few degrees).
+pub const MIN_ROLL_DEGREES: f32 = 5.0;
+
 fn framing(face: &FaceBox, margin: f32) -> CropRect {
     let s = face.side().max(1.0);
     let (bcx, bcy) = face.centre();
-    let cx = bcx + CROP_CENTRE_DX * s;
-    let cy = bcy + CROP_CENTRE_DY * s;
+    let roll = face.roll();
+    let angle = if roll.abs() >= MIN_ROLL_DEGREES.to_radians() {
+        roll
+    } else {
+        0.0
+    };
+    // The offset from the box centre is measured on upright faces: it turns with
+    // the head.
+    let (sin, cos) = angle.sin_cos();
+    let (dx, dy) = (CROP_CENTRE_DX * s, CROP_CENTRE_DY * s);
+    let cx = bcx + dx * cos - dy * sin;
+    let cy = bcy + dx * sin + dy * cos;
     let h = (CROP_HEIGHT * margin * s).round().max(2.0);
     let w = (h * CROP_ASPECT).round().max(1.0);
     CropRect {
@@ -130,6 +201,7 @@ fn framing(face: &FaceBox, margin: f32) -> CropRect {
         y: (cy - h / 2.0).round() as i32,
         w: w as u32,
         h: h as u32,
+        angle,
     }
 }
 
@@ -180,6 +252,10 @@ pub fn extract_crop(
     let (iw, ih) = (img.width() as i64, img.height() as i64);
     let mut out = RgbImage::new(crop.w.max(1), crop.h.max(1));
     let black = overhang == Overhang::PadBlack;
+    if crop.angle != 0.0 {
+        turned_crop(img, crop, black, &mut out);
+        return fit_height(out, max_height);
+    }
     for y in 0..out.height() {
         let sy = crop.y as i64 + y as i64;
         let y_in = (0..ih).contains(&sy);
@@ -193,6 +269,11 @@ pub fn extract_crop(
             out.put_pixel(x, y, *img.get_pixel(cx, cy));
         }
     }
+    fit_height(out, max_height)
+}
+
+/// Resized (bilinear) to at most `max_height` rows, the aspect kept.
+fn fit_height(out: RgbImage, max_height: Option<u32>) -> RgbImage {
     match max_height {
         Some(mh) if mh >= 1 && out.height() > mh => {
             let nh = mh;
@@ -200,6 +281,43 @@ pub fn extract_crop(
             imageops::resize(&out, nw, nh, imageops::FilterType::Triangle)
         }
         _ => out,
+    }
+}
+
+/// A turned crop: every crop pixel sampled bilinearly at its image position,
+/// outside the image by repeating the edge (or black).
+fn turned_crop(img: &RgbImage, crop: &CropRect, black: bool, out: &mut RgbImage) {
+    let (iw, ih) = (img.width() as i64, img.height() as i64);
+    let px = |x: i64, y: i64| -> [f32; 3] {
+        if black && !((0..iw).contains(&x) && (0..ih).contains(&y)) {
+            return [0.0; 3];
+        }
+        let p = img
+            .get_pixel(x.clamp(0, iw - 1) as u32, y.clamp(0, ih - 1) as u32)
+            .0;
+        [p[0] as f32, p[1] as f32, p[2] as f32]
+    };
+    for v in 0..out.height() {
+        for u in 0..out.width() {
+            let (x, y) = crop.to_image(u as f64 + 0.5, v as f64 + 0.5);
+            let (x, y) = (x - 0.5, y - 0.5);
+            let (x0, y0) = (x.floor(), y.floor());
+            let (tx, ty) = ((x - x0) as f32, (y - y0) as f32);
+            let (x0, y0) = (x0 as i64, y0 as i64);
+            let (a, b, c, d) = (
+                px(x0, y0),
+                px(x0 + 1, y0),
+                px(x0, y0 + 1),
+                px(x0 + 1, y0 + 1),
+            );
+            let mut o = [0u8; 3];
+            for ch in 0..3 {
+                let top = a[ch] + (b[ch] - a[ch]) * tx;
+                let bot = c[ch] + (d[ch] - c[ch]) * tx;
+                o[ch] = (top + (bot - top) * ty).round().clamp(0.0, 255.0) as u8;
+            }
+            out.put_pixel(u, v, image::Rgb(o));
+        }
     }
 }
 
@@ -235,6 +353,28 @@ pub fn paste_labels_scaled(
         return Err(FrameError::Labels("the crop is empty".into()));
     }
     let mut out = vec![0u8; img_w as usize * img_h as usize];
+    if crop.angle != 0.0 {
+        // Each image pixel under the turned crop takes the label at its crop position.
+        let (bx0, by0, bx1, by1) = crop.bounds();
+        let (fx, fy) = (
+            labels_w as f64 / crop.w as f64,
+            labels_h as f64 / crop.h as f64,
+        );
+        let ys = (by0.floor().max(0.0) as u32)..(by1.ceil().min(img_h as f64).max(0.0) as u32);
+        let xs = (bx0.floor().max(0.0) as u32)..(bx1.ceil().min(img_w as f64).max(0.0) as u32);
+        for y in ys {
+            for x in xs.clone() {
+                let (u, v) = crop.to_crop(x as f64 + 0.5, y as f64 + 0.5);
+                if u < 0.0 || v < 0.0 || u >= crop.w as f64 || v >= crop.h as f64 {
+                    continue;
+                }
+                let lx = ((u * fx) as usize).min(labels_w as usize - 1);
+                let ly = ((v * fy) as usize).min(labels_h as usize - 1);
+                out[y as usize * img_w as usize + x as usize] = labels[ly * labels_w as usize + lx];
+            }
+        }
+        return Ok(out);
+    }
     let x0 = crop.x.max(0) as i64;
     let y0 = crop.y.max(0) as i64;
     let x1 = (crop.x as i64 + crop.w as i64).min(img_w as i64);
@@ -349,6 +489,7 @@ mod tests {
             y: -1,
             w: 3,
             h: 3,
+            angle: 0.0,
         };
         let e = extract_crop(&img, &crop, Overhang::PadEdge, None);
         assert_eq!(e.dimensions(), (3, 3));
@@ -366,6 +507,7 @@ mod tests {
                 y: 1,
                 w: 3,
                 h: 2,
+                angle: 0.0,
             },
             Overhang::PadBlack,
             None,
@@ -378,6 +520,7 @@ mod tests {
                 y: 0,
                 w: 50,
                 h: 80,
+                angle: 0.0,
             },
             Overhang::PadEdge,
             Some(40),
@@ -392,6 +535,7 @@ mod tests {
             y: 1,
             w: 3,
             h: 2,
+            angle: 0.0,
         };
         let labels = [1, 2, 3, 4, 5, 6];
         let full = paste_labels(&crop, &labels, 4, 4).unwrap();
@@ -408,6 +552,7 @@ mod tests {
             y: 0,
             w: 2,
             h: 2,
+            angle: 0.0,
         };
         let full = paste_labels_scaled(&crop, &[6], 1, 1, 3, 2).unwrap();
         assert_eq!(full, vec![0, 6, 6, 0, 6, 6]);
@@ -418,6 +563,7 @@ mod tests {
                 y: 10,
                 w: 1,
                 h: 1,
+                angle: 0.0,
             },
             &[3],
             4,
@@ -437,6 +583,7 @@ mod tests {
             y: -2,
             w: 5,
             h: 6,
+            angle: 0.0,
         };
         let c = extract_crop(&img, &crop, Overhang::PadEdge, None);
         let labels: Vec<u8> = c.pixels().map(|p| p.0[0]).collect();

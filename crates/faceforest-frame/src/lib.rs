@@ -18,6 +18,7 @@
 mod crop;
 mod detect;
 mod error;
+pub mod landmarks;
 mod segment;
 mod smooth;
 mod tflite;
@@ -28,9 +29,9 @@ pub use crop::{
 };
 pub use crop::{
     training_framing, CROP_ASPECT, CROP_CENTRE_DX, CROP_CENTRE_DY, CROP_HEIGHT, CROP_MARGIN,
-    TRAIN_HEIGHT, TRAIN_WIDTH,
+    MIN_ROLL_DEGREES, TRAIN_HEIGHT, TRAIN_WIDTH,
 };
-pub use detect::{DetectOptions, FaceBox, FaceDetector};
+pub use detect::{DetectOptions, FaceBox, FaceDetector, EYE_RAISE, REFINE_SIDES};
 pub use error::FrameError;
 pub use segment::{segment_framed, FramedSegmentation};
 pub use smooth::{smooth_box, BoxTracker, SmoothParams};

@@ -1,7 +1,10 @@
 //! Detection and framing on real FASSEG photos. Skips (with a message on stderr,
 //! visible with `--nocapture`) when the data cannot be found.
 
-use faceforest_frame::{crop_for, training_framing, CropRect, DetectOptions, FaceDetector};
+use faceforest_frame::landmarks::{eye_centres, eye_error};
+use faceforest_frame::{
+    crop_for, extract_crop, training_framing, CropRect, DetectOptions, FaceDetector, Overhang,
+};
 use std::path::PathBuf;
 
 fn workspace_root() -> PathBuf {
@@ -118,4 +121,68 @@ fn no_face_in_noise() {
         .detect(&img, &DetectOptions::default())
         .unwrap_or_default()
         .is_empty());
+}
+
+/// Eye landmarks against the eye centres the labels give, on ten frontal02/test
+/// photos: within 5% of the inter-ocular distance on average.
+#[test]
+fn eye_landmarks_match_the_labelled_eyes() {
+    let Some((det, data)) = setup() else { return };
+    let photos = faceforest::dataset::fasseg::load(
+        &data,
+        "frontal02",
+        "test",
+        &[],
+        faceforest::prep::labels::LabelCleaning::default(),
+    )
+    .unwrap();
+    let mut errs = Vec::new();
+    for p in photos.iter().take(10) {
+        let faces = det.detect(&p.photo, &DetectOptions::default()).unwrap();
+        let centres = eye_centres(&p.labels.data, p.labels.width).expect("both eyes labelled");
+        errs.push(eye_error(&faces[0], centres).unwrap());
+    }
+    let mean = errs.iter().sum::<f64>() / errs.len() as f64;
+    assert!(mean <= 0.05, "mean eye error {mean:.3} IOD: {errs:?}");
+}
+
+/// A head rolled by ±15° and ±30° (the photo turned): the roll is recovered within
+/// 5°, and the crop turns with it, so the face inside the crop is upright again.
+#[test]
+fn rolled_heads_are_recovered_and_the_crop_turns_upright() {
+    let Some((det, data)) = setup() else { return };
+    for name in ["2.png", "11.png"] {
+        let img =
+            faceforest::dataset::fasseg::read_rgb(&data.join("frontal02/test/rgb").join(name))
+                .unwrap();
+        let base = det.detect(&img, &DetectOptions::default()).unwrap()[0].roll();
+        for deg in [-30.0f32, -15.0, 15.0, 30.0] {
+            let side = img.width().max(img.height()) + 240;
+            let turn = CropRect {
+                x: img.width() as i32 / 2 - side as i32 / 2,
+                y: img.height() as i32 / 2 - side as i32 / 2,
+                w: side,
+                h: side,
+                angle: deg.to_radians(),
+            };
+            // The turned crop shows the face turned by -deg.
+            let rolled = extract_crop(&img, &turn, Overhang::PadEdge, None);
+            let faces = det.detect(&rolled, &DetectOptions::default()).unwrap();
+            assert_eq!(faces.len(), 1, "{name} {deg}°");
+            let got = (faces[0].roll() - base).to_degrees();
+            assert!(
+                (got + deg).abs() < 5.0,
+                "{name}: rolled {deg}°, detected {got:.1}°"
+            );
+            let crop = crop_for(&faces[0], rolled.width(), rolled.height());
+            assert!((crop.angle - faces[0].roll()).abs() < 1e-6);
+            let cut = extract_crop(&rolled, &crop, Overhang::PadEdge, None);
+            let again = det.detect(&cut, &DetectOptions::default()).unwrap();
+            let left = (again[0].roll() - base).to_degrees();
+            assert!(
+                left.abs() < 5.0,
+                "{name} {deg}°: {left:.1}° left in the crop"
+            );
+        }
+    }
 }

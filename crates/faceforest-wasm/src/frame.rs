@@ -90,6 +90,7 @@ fn crop_to_js(c: &CropRect) -> Object {
     set(&o, "y", &c.y.into());
     set(&o, "w", &c.w.into());
     set(&o, "h", &c.h.into());
+    set(&o, "angle", &c.angle.into());
     o
 }
 
@@ -104,11 +105,21 @@ fn crop_from_js(v: &JsValue) -> Result<CropRect, JsError> {
             "invalid crop: `w` and `h` must be between 1 and 65536",
         ));
     }
+    // `angle` (radians, clockwise on screen) is optional: a crop drawn by hand is upright.
+    let a = get(v, "angle");
+    let angle = if a.is_undefined() || a.is_null() {
+        0.0
+    } else {
+        num(v, "angle").ok_or_else(|| {
+            JsError::new("invalid crop: `angle` must be a finite number (radians)")
+        })?
+    };
     Ok(CropRect {
         x: f("x")?.round() as i32,
         y: f("y")?.round() as i32,
         w: w as u32,
         h: h as u32,
+        angle: angle as f32,
     })
 }
 
@@ -170,8 +181,10 @@ impl FaceDetector {
     }
 }
 
-/// `cropFor(box, imageWidth, imageHeight)` → `{ x, y, w, h }`: the crop (training
-/// framing plus margin) to segment around a face; it may overhang the image.
+/// `cropFor(box, imageWidth, imageHeight)` → `{ x, y, w, h, angle }`: the crop
+/// (training framing plus margin) to segment around a face; it may overhang the
+/// image. `angle` (radians, clockwise on screen) turns it about its centre with a
+/// tilted head (from the box's landmarks; 0 below 5° of roll or without them).
 #[wasm_bindgen(js_name = cropFor)]
 pub fn crop_for(face: &JsValue, img_w: u32, img_h: u32) -> Result<Object, JsError> {
     Ok(crop_to_js(&frame::crop_for(
