@@ -140,9 +140,9 @@ export interface FaceLandmarks {
 }
 
 /**
- * A face box in image pixels (a detected one is square and may overhang the image a
- * little). A box passed in (`cropFor`, `segmentFace`) needs only x, y, w and h; if it
- * has `landmarks`, all six points must be finite.
+ * A face box in image pixels (a detected one may overhang the image a little). A box
+ * passed in (`cropFor`, `segmentFace`) needs only x, y, w and h; if it has
+ * `landmarks`, all six points must be finite.
  */
 export interface FaceBox {
   x: number;
