@@ -136,14 +136,20 @@ test('the sample portrait: face detected, skin/hair/eyes/nose/mouth inside the f
   const face = demo.faces[0];
   // Eileen Collins' face in the 512×512 portrait: BlazeFace's box is about 94 px from (178, 81).
   assert.ok(face.x > 160 && face.x < 200 && face.y > 60 && face.y < 100 && face.w > 80 && face.w < 110, JSON.stringify(face));
-  // Its six landmarks are drawn as dots on the overlay, where the detector put them.
-  const dots = await page.evaluate(() => {
-    const stage = document.getElementById('boxes').getBoundingClientRect();
+  // Its six landmarks are drawn as dots on the overlay, where the detector put them
+  // (on screen, measured against the crop box, whose image rectangle is known).
+  const dots = await page.evaluate((c) => {
+    const box = document.querySelector('#boxes .cropbox').getBoundingClientRect();
     return [...document.querySelectorAll('#boxes .landmark')].map((d) => {
       const r = d.getBoundingClientRect();
-      return { name: d.dataset.name, x: ((r.left + r.width / 2 - stage.left) / stage.width) * 512, y: ((r.top + r.height / 2 - stage.top) / stage.height) * 512, visible: d.checkVisibility() };
+      return {
+        name: d.dataset.name,
+        x: c.x + ((r.left + r.width / 2 - box.left) / box.width) * c.w,
+        y: c.y + ((r.top + r.height / 2 - box.top) / box.height) * c.h,
+        visible: d.checkVisibility(),
+      };
     });
-  });
+  }, demo.crop);
   assert.deepEqual(dots.map((d) => d.name).sort(), ['leftEar', 'leftEye', 'mouth', 'noseTip', 'rightEar', 'rightEye']);
   for (const d of dots) {
     const p = face.landmarks[d.name];
