@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Browser latency of segment(): threaded vs single-threaded build, 256×256 and
-// 600×600 images, in headless Chromium, in one run. Not a test.
+// 600×600 images, in headless Chromium, in one run; then face detection (BlazeFace,
+// web/models/face_detection_short_range.tflite) per 640×480 frame — the sample
+// portrait placed as in the webcam tests' clip — with `fast` (the webcam's setting)
+// and the default options. Not a test.
 //
-//   node scripts/bench-browser.mjs [--runs 15] [--warmup 3] [--threads N] [--json out.json]
+//   node scripts/bench-browser.mjs [--runs 15] [--warmup 3] [--detect-runs 30] [--threads N] [--json out.json]
+//   (--detect-runs 0 skips detection)
 //
 // Model: FACEFOREST_MODEL, else web/models/faceforest.model, else target/test-model.bin.
 // Images: a FASSEG test photo (FASSEG_DIR) scaled to each size, else a synthetic one.
@@ -25,6 +29,9 @@ const WARMUP = Number(opt('warmup', 3));
 const NUM_THREADS = opt('threads') ? Number(opt('threads')) : undefined;
 const JSON_OUT = opt('json');
 const SIZES = [256, 600];
+const DETECT_RUNS = Number(opt('detect-runs', 30));
+const DETECTOR_URL = '/web/models/face_detection_short_range.tflite';
+const PORTRAIT_URL = '/web/demo/assets/astronaut.png';
 
 requireBuilds();
 const MODEL = modelPath();
@@ -44,10 +51,17 @@ try {
   for (const [build, server, threads] of [['threads', coi, 'multi'], ['single', plain, 'single']]) {
     const page = await harness(browser, server);
     const info = await page.evaluate(
-      async ({ modelUrl, threads, numThreads, photoUrl }) => {
+      async ({ modelUrl, threads, numThreads, photoUrl, detectorUrl, portraitUrl }) => {
         const t0 = performance.now();
-        const seg = await ff.createSegmenter({ modelUrl, threads, numThreads });
+        const seg = await ff.createSegmenter({ modelUrl, threads, numThreads, detectorUrl });
         const loadMs = performance.now() - t0;
+        // A 640×480 frame with the sample portrait, as the webcam tests' clip.
+        const portrait = await createImageBitmap(await (await fetch(portraitUrl)).blob());
+        const fctx = new OffscreenCanvas(640, 480).getContext('2d', { willReadFrequently: true });
+        fctx.fillStyle = '#556';
+        fctx.fillRect(0, 0, 640, 480);
+        fctx.drawImage(portrait, 80, -16, 512, 512);
+        const frame = fctx.getImageData(0, 0, 640, 480);
         const source = photoUrl ? await createImageBitmap(await (await fetch(photoUrl)).blob()) : null;
         const images = {};
         window.__bench = {
@@ -62,6 +76,11 @@ try {
             }
             return images[s];
           },
+          async detect(fast) {
+            const t = performance.now();
+            const r = await seg.detectFaces(frame, { fast });
+            return { wall: performance.now() - t, worker: r.ms, faces: r.faces.length };
+          },
           async once(s) {
             const img = this.image(s);
             const t = performance.now();
@@ -73,7 +92,7 @@ try {
         const i = seg.info;
         return { build: i.build, threads: i.threads, size: i.size, trees: i.trees, nodes: i.nodes, loadMs };
       },
-      { modelUrl: `/model/${path.basename(MODEL)}`, threads, numThreads: NUM_THREADS, photoUrl },
+      { modelUrl: `/model/${path.basename(MODEL)}`, threads, numThreads: NUM_THREADS, photoUrl, detectorUrl: DETECTOR_URL, portraitUrl: PORTRAIT_URL },
     );
     if (info.build !== build) throw new Error(`expected the ${build} build, got ${info.build}`);
     pages.push({ page, info, out: [] });
@@ -96,9 +115,26 @@ try {
     for (const [j, p] of pages.entries()) p.out.push({ size: s, wall: stats(runs[j].wall), worker: stats(runs[j].worker) });
     ratios[s] = stats(runs[0].wall.map((t, i) => runs[1].wall[i] / t)).median;
   }
+  // Face detection per 640×480 frame, the builds taking turns as above.
+  for (const fast of DETECT_RUNS > 0 ? [true, false] : []) {
+    const runs = pages.map(() => ({ wall: [], worker: [], faces: new Set() }));
+    for (let i = 0; i < WARMUP + DETECT_RUNS; i++) {
+      for (const [j, p] of pages.entries()) {
+        const r = await p.page.evaluate((fast) => window.__bench.detect(fast), fast);
+        runs[j].faces.add(r.faces);
+        if (i >= WARMUP) {
+          runs[j].wall.push(r.wall);
+          runs[j].worker.push(r.worker);
+        }
+      }
+    }
+    for (const [j, p] of pages.entries()) {
+      (p.detect ??= []).push({ fast, faces: [...runs[j].faces], wall: stats(runs[j].wall), worker: stats(runs[j].worker) });
+    }
+  }
   for (const p of pages) {
     await p.page.evaluate(() => window.__bench.dispose());
-    results.push({ info: p.info, loadMs: p.info.loadMs, out: p.out });
+    results.push({ info: p.info, loadMs: p.info.loadMs, out: p.out, detect: p.detect ?? [] });
     await p.page.close();
   }
 } finally {
@@ -125,5 +161,18 @@ for (const s of SIZES) {
   console.log(
     `speed-up ${s}×${s}: ${ratios[s].toFixed(2)}× (median of single / threaded over alternating pairs; ratio of medians ${(u / t).toFixed(2)}×)`,
   );
+}
+if (DETECT_RUNS > 0) {
+  console.log('');
+  console.log(`face detection (BlazeFace) per 640×480 frame, the sample portrait: ${DETECT_RUNS} runs after ${WARMUP} warm-up`);
+  console.log('build    options   faces   round trip ms (median / min / mean)   in worker ms (median / min)');
+  for (const r of results) {
+    for (const d of r.detect) {
+      const f = (x) => x.toFixed(1).padStart(6);
+      console.log(
+        `${r.info.build.padEnd(8)} ${(d.fast ? 'fast' : 'default').padEnd(8)}  ${d.faces.join('/').padStart(5)}   ${f(d.wall.median)} / ${f(d.wall.min)} / ${f(d.wall.mean)}          ${f(d.worker.median)} / ${f(d.worker.min)}`,
+      );
+    }
+  }
 }
 if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ runs: RUNS, warmup: WARMUP, model: MODEL, results, speedup: ratios }, null, 2));

@@ -6,12 +6,13 @@
 #   dist/coi-serviceworker.js   cross-origin isolation on header-less hosts (npm), after
 #                               web/demo/offline-sw.js (the site cached for offline use)
 #   dist/lib/                   web/lib: index.js, worker.js, limits.js, image.js, pkg-threads/, pkg-single/
-#   dist/models/                faceforest.model + seeta_fd_frontal_v1.0.bin
+#   dist/models/                faceforest.model + face_detection_short_range.tflite (BlazeFace)
+#                               and its LICENSE.txt
 #
 # Does not build wasm: run scripts/build-wasm.sh first (scripts/serve.sh does both).
 # Model: $FACEFOREST_MODEL, else web/models/faceforest.model, else target/test-model.bin
-# (with a warning). The face detector model is fetched from cargo's copy of rustface
-# (scripts/fetch-face-model.sh) if web/models/ lacks it.
+# (with a warning). The face detector is committed (web/models/face_detection_short_range.tflite,
+# Apache-2.0; scripts/fetch-face-model.sh reproduces it from npm): nothing is fetched.
 #
 # Usage: scripts/build-site.sh [OUT_DIR]   (default dist)
 set -euo pipefail
@@ -39,8 +40,8 @@ else
   die "no segmentation model: add web/models/faceforest.model (or set FACEFOREST_MODEL)"
 fi
 [[ -f "$MODEL" ]] || die "model $MODEL does not exist"
-DETECTOR=web/models/seeta_fd_frontal_v1.0.bin
-[[ -f "$DETECTOR" ]] || bash scripts/fetch-face-model.sh "$DETECTOR"
+DETECTOR=web/models/face_detection_short_range.tflite
+[[ -f "$DETECTOR" ]] || die "$DETECTOR is missing (it is committed; scripts/fetch-face-model.sh reproduces it)"
 
 COI=node_modules/coi-serviceworker/coi-serviceworker.js
 if [[ ! -f "$COI" ]]; then
@@ -62,7 +63,8 @@ for b in pkg-threads pkg-single; do
   rm -f "$OUT/lib/$b/.gitignore"
 done
 cp "$MODEL" "$OUT/models/faceforest.model"
-cp "$DETECTOR" "$OUT/models/seeta_fd_frontal_v1.0.bin"
+cp "$DETECTOR" "$OUT/models/face_detection_short_range.tflite"
+cp web/models/face_detection_short_range.LICENSE.txt "$OUT/models/"
 touch "$OUT/.nojekyll" # serve files as they are on GitHub Pages
 
 # The service worker: the offline cache (every file of the site, under a name that

@@ -4,8 +4,9 @@
 //   - removes ignore files inside the builds (npm honours a sub-folder's .gitignore,
 //     and a `*` there once left the wasm out of the tarball; the repository's own
 //     .gitignore keeps them out of git),
-//   - copies the shipped model into web/lib/models/ (git-ignored there), next to
-//     MODEL-TERMS.md.
+//   - copies the shipped models into web/lib/models/ (git-ignored there), next to
+//     MODEL-TERMS.md: the face-parsing model and the face detector (BlazeFace,
+//     web/models/face_detection_short_range.tflite, committed) with its licence.
 // Usage: node scripts/prepack-lib.mjs   (FACEFOREST_MODEL=... to ship another model)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,9 +28,13 @@ for (const b of ['pkg-threads', 'pkg-single']) {
 }
 if (!fs.existsSync(path.join(LIB, 'pkg-threads/snippets'))) die('web/lib/pkg-threads/snippets (the thread pool helper) is missing: run scripts/build-wasm.sh threads');
 
-// Models shipped in the package: [file in web/lib/models/, source]. The face detector
-// model is not shipped yet: when it is, add its entry here (and to MODEL-TERMS.md).
-const MODELS = [['faceforest.model', process.env.FACEFOREST_MODEL ?? path.join(ROOT, 'web/models/faceforest.model')]];
+// Files shipped in the package's models/: [file in web/lib/models/, source]. Each has
+// its row in MODEL-TERMS.md (and its entry in web/lib/package.json's `files`).
+const MODELS = [
+  ['faceforest.model', process.env.FACEFOREST_MODEL ?? path.join(ROOT, 'web/models/faceforest.model')],
+  ['face_detection_short_range.tflite', path.join(ROOT, 'web/models/face_detection_short_range.tflite')],
+  ['face_detection_short_range.LICENSE.txt', path.join(ROOT, 'web/models/face_detection_short_range.LICENSE.txt')],
+];
 fs.mkdirSync(path.join(LIB, 'models'), { recursive: true });
 for (const [name, src] of MODELS) {
   if (!fs.existsSync(src)) die(`${src} is missing (the model the package ships)`);

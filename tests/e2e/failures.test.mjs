@@ -190,10 +190,21 @@ test('numeric options out of range and boxes outside the image are refused with 
     const out = {};
     out.detectEvery0 = await msg(seg.segmentVideoFrame(img, { detectEvery: 0 }));
     out.detectEveryNaN = await msg(seg.segmentVideoFrame(img, { detectEvery: NaN }));
-    out.videoStep0 = await msg(seg.segmentVideoFrame(img, { detectOptions: { step: 0 } }));
-    out.step0 = await msg(seg.detectFaces(img, { step: 0 }));
-    out.maxSide0 = await msg(seg.detectFaces(img, { maxSide: 0 }));
-    out.pyramid = await msg(seg.detectFaces(img, { pyramidScale: 1 }));
+    // The face detector's options are fast and scoreThreshold; the old detector's are
+    // refused by name (before the detector is even needed).
+    out.videoStep = await msg(seg.segmentVideoFrame(img, { detectOptions: { step: 8 } }));
+    out.step = await msg(seg.detectFaces(img, { step: 4 }));
+    out.maxSide = await msg(seg.detectFaces(img, { maxSide: 640 }));
+    out.pyramid = await msg(seg.detectFaces(img, { pyramidScale: 0.8 }));
+    out.threshold1 = await msg(seg.detectFaces(img, { scoreThreshold: 1 }));
+    out.threshold0 = await msg(seg.detectFaces(img, { scoreThreshold: 0 }));
+    out.thresholdOld = await msg(seg.detectFaces(img, { scoreThreshold: 2 }));
+    out.thresholdText = await msg(seg.detectFaces(img, { scoreThreshold: '0.5' }));
+    out.fastText = await msg(seg.detectFaces(img, { fast: 'yes' }));
+    out.videoThreshold = await msg(seg.segmentVideoFrame(img, { detectOptions: { scoreThreshold: 1.5 } }));
+    out.startVideoStep = await msg((async () => seg.startVideo(document.createElement('video'), () => {}, { detectOptions: { step: 8 } }))());
+    // In range, they pass the check: without a detector the call then says so.
+    out.inRange = await msg(seg.detectFaces(img, { fast: true, scoreThreshold: 0.7 }));
     out.farBox = await msg(seg.segmentFace(img, { x: 1e6, y: 1e6, w: 40, h: 40 }));
     out.farCrop = await msg(seg.segmentFace(img, null, { crop: { x: -500, y: 10, w: 100, h: 140 } }));
     out.emptyBox = await msg(seg.segmentFace(img, { x: 10, y: 10, w: 0, h: 20 }));
@@ -211,10 +222,19 @@ test('numeric options out of range and boxes outside the image are refused with 
   }, MODEL_URL);
   assert.equal(r.detectEvery0, 'RangeError: invalid option: detectEvery must be an integer ≥ 1, not 0');
   assert.equal(r.detectEveryNaN, 'RangeError: invalid option: detectEvery must be an integer ≥ 1, not NaN');
-  assert.equal(r.videoStep0, 'RangeError: invalid option: step must be an integer ≥ 1, not 0');
-  assert.equal(r.step0, 'RangeError: invalid option: step must be an integer ≥ 1, not 0');
-  assert.equal(r.maxSide0, 'RangeError: invalid option: maxSide must be an integer ≥ 40, not 0');
-  assert.equal(r.pyramid, 'RangeError: invalid option: pyramidScale must be a number between 0 and 1, exclusive, not 1');
+  const notAnOption = (k) => `TypeError: invalid option: ${k} is not a face-detector option (the options are fast, scoreThreshold)`;
+  assert.equal(r.videoStep, notAnOption('step'));
+  assert.equal(r.step, notAnOption('step'));
+  assert.equal(r.maxSide, notAnOption('maxSide'));
+  assert.equal(r.pyramid, notAnOption('pyramidScale'));
+  assert.equal(r.startVideoStep, notAnOption('step'));
+  assert.equal(r.threshold1, 'RangeError: invalid option: scoreThreshold must be a number between 0 and 1, exclusive, not 1');
+  assert.equal(r.threshold0, 'RangeError: invalid option: scoreThreshold must be a number between 0 and 1, exclusive, not 0');
+  assert.equal(r.thresholdOld, 'RangeError: invalid option: scoreThreshold must be a number between 0 and 1, exclusive, not 2');
+  assert.equal(r.thresholdText, 'TypeError: invalid option: scoreThreshold must be a number between 0 and 1, exclusive, not "0.5"');
+  assert.equal(r.fastText, 'TypeError: invalid option: fast must be true or false, not "yes"');
+  assert.equal(r.videoThreshold, 'RangeError: invalid option: scoreThreshold must be a number between 0 and 1, exclusive, not 1.5');
+  assert.equal(r.inRange, 'Error: face detection is unavailable: no face detector model was given (detectorUrl)');
   assert.equal(r.farBox, 'RangeError: invalid face box: at (1000000, 1000000), 40×40, lies entirely outside the 64×48 image');
   assert.equal(r.farCrop, 'RangeError: invalid crop: at (-500, 10), 100×140, lies entirely outside the 64×48 image');
   assert.equal(r.emptyBox, 'RangeError: invalid face box: at (10, 10), 0×20, must have a positive width and height');
@@ -226,6 +246,110 @@ test('numeric options out of range and boxes outside the image are refused with 
   assert.equal(r.threads0, 'RangeError: invalid option: numThreads must be an integer ≥ 1, not 0');
   assert.equal(r.overhang, 64 * 48);
   assert.equal(r.every1, 64 * 48);
+  await page.close();
+});
+
+test('the face detector (BlazeFace): one face with six landmarks in the sample portrait, in both builds; boxes passed back keep their landmarks', async () => {
+  const r = {};
+  for (const [name, server] of [['threads', coi], ['single', plain]]) {
+    const page = await harness(browser, server);
+    r[name] = await page.evaluate(async ({ u, d }) => {
+      const msg = (p) => p.then(() => 'resolved', (e) => `${e.name}: ${e.message}`);
+      const seg = await ff.createSegmenter({ modelUrl: u, detectorUrl: d });
+      const img = await decodePng('/web/demo/assets/astronaut.png');
+      const { faces, width, height } = await seg.detectFaces(img);
+      const fast = (await seg.detectFaces(img, { fast: true })).faces;
+      const strict = (await seg.detectFaces(img, { scoreThreshold: 0.99 })).faces.length;
+      const none = (await seg.detectFaces(syntheticImage(640, 480, 7))).faces.length;
+      const f = faces[0];
+      const crop = await seg.cropFor(f, width, height);
+      const cropNoLandmarks = await seg.cropFor({ x: f.x, y: f.y, w: f.w, h: f.h }, width, height);
+      const badPoint = await msg(seg.cropFor({ ...f, landmarks: { ...f.landmarks, noseTip: { x: NaN, y: 1 } } }, width, height));
+      const missingPoint = await msg(seg.segmentFace(img, { ...f, landmarks: { rightEye: f.landmarks.rightEye } }));
+      const face = await seg.segmentFace(img, f);
+      const out = { build: seg.info.build, detector: seg.info.detector, faces, fast, strict, none, crop, cropNoLandmarks, badPoint, missingPoint, faceCrop: face.crop, faceBox: face.box };
+      seg.dispose();
+      return out;
+    }, { u: MODEL_URL, d: '/web/models/face_detection_short_range.tflite' });
+    await page.close();
+  }
+  assert.equal(r.threads.build, 'threads');
+  assert.equal(r.single.build, 'single');
+  for (const x of [r.threads, r.single]) {
+    assert.deepEqual(x.detector, { available: true, error: null });
+    assert.equal(x.faces.length, 1, JSON.stringify(x.faces));
+    const [f] = x.faces;
+    // Eileen Collins' face in the 512×512 portrait: BlazeFace's box is about 94 px,
+    // from (178, 81); a confident probability; the eyes, nose and mouth inside it.
+    assert.ok(f.x > 160 && f.x < 200 && f.y > 60 && f.y < 100 && f.w > 80 && f.w < 110 && f.h > 80 && f.h < 110, JSON.stringify(f));
+    assert.ok(f.score > 0.8 && f.score < 1, `score ${f.score}`);
+    const l = f.landmarks;
+    for (const p of [l.rightEye, l.leftEye, l.noseTip, l.mouth]) assert.ok(p.x > f.x && p.x < f.x + f.w && p.y > f.y && p.y < f.y + f.h, JSON.stringify(f));
+    // The subject's right eye is on the image's left; eyes above the nose, the nose above the mouth; ears outside the eyes.
+    assert.ok(l.rightEar.x < l.rightEye.x && l.rightEye.x < l.leftEye.x && l.leftEye.x < l.leftEar.x, JSON.stringify(l));
+    assert.ok(Math.max(l.rightEye.y, l.leftEye.y) < l.noseTip.y && l.noseTip.y < l.mouth.y, JSON.stringify(l));
+    // Her head leans a little to her left (clockwise on screen): roll is the eye line's angle.
+    assert.ok(Math.abs(f.roll - Math.atan2(l.leftEye.y - l.rightEye.y, l.leftEye.x - l.rightEye.x)) < 1e-6 && f.roll > 0.05 && f.roll < 0.35, `roll ${f.roll}`);
+    // A square photo is one view: fast finds the same face.
+    assert.deepEqual(x.fast, x.faces);
+    assert.equal(x.strict, 0, 'no face scores 0.99');
+    assert.equal(x.none, 0, 'no face in a synthetic blob');
+    // The crop does not depend on the landmarks; segmentFace accepts a detected box as it is.
+    assert.deepEqual(x.crop, x.cropNoLandmarks);
+    assert.deepEqual(x.faceCrop, x.crop);
+    assert.deepEqual(x.faceBox.landmarks, f.landmarks);
+    assert.equal(x.badPoint, 'TypeError: box.landmarks.noseTip must be an object with finite x and y (the points are rightEye, leftEye, noseTip, mouth, rightEar, leftEar)');
+    assert.equal(x.missingPoint, 'TypeError: box.landmarks.leftEye must be an object with finite x and y (the points are rightEye, leftEye, noseTip, mouth, rightEar, leftEar)');
+  }
+  // Both builds find the same face, to a hundredth of a pixel.
+  const round = (f) => [f.x, f.y, f.w, f.h, f.score, ...Object.values(f.landmarks).flatMap((p) => [p.x, p.y])].map((v) => Math.round(v * 100) / 100);
+  assert.deepEqual(round(r.single.faces[0]), round(r.threads.faces[0]));
+  console.log(`sample portrait: ${JSON.stringify(r.threads.faces[0])}`);
+});
+
+test('a bad detector model does not stop plain segmentation: info.detector says why, face framing says it is unavailable', async () => {
+  const page = await harness(browser, plain);
+  const r = await page.evaluate(async (u) => {
+    const msg = (p) => p.then(() => 'resolved', (e) => `${e.name}: ${e.message}`);
+    const model = new Uint8Array(await (await fetch(u)).arrayBuffer());
+    const tflite = new Uint8Array(await (await fetch('/web/models/face_detection_short_range.tflite')).arrayBuffer());
+    const out = {};
+    const img = syntheticImage(64, 48, 3);
+    const cases = {
+      faceforestModel: { detectorBytes: model }, // the segmentation model given as the detector
+      png: { detectorBytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10, 0, 0, 0, 13]) },
+      empty: { detectorBytes: new Uint8Array(0) },
+      cut: { detectorBytes: tflite.slice(0, 100_000) }, // an incomplete download
+      oldSeeta: { detectorUrl: '/web/demo/assets/astronaut.png' }, // any other file by URL
+      missing: { detectorUrl: '/web/models/seeta_fd_frontal_v1.0.bin' }, // 404
+    };
+    for (const [name, opts] of Object.entries(cases)) {
+      const seg = await ff.createSegmenter({ modelBytes: model, ...opts });
+      out[name] = {
+        detector: seg.info.detector,
+        labels: (await seg.segment(img)).labels.length,
+        detect: await msg(seg.detectFaces(img)),
+        segmentFace: (await seg.segmentFace(img, { x: 10, y: 5, w: 30, h: 30 })).labels.length,
+        video: await seg.segmentVideoFrame(img).then((v) => ({ n: v.labels.length, box: v.box, detected: v.detected }), (e) => e.message),
+      };
+      seg.dispose();
+    }
+    return out;
+  }, MODEL_URL);
+  for (const [name, x] of Object.entries(r)) {
+    assert.equal(x.detector.available, false, name);
+    assert.equal(x.labels, 64 * 48, `${name}: plain segmentation works`);
+    assert.equal(x.segmentFace, 64 * 48, `${name}: a box placed by hand is segmented`);
+    assert.deepEqual(x.video, { n: 64 * 48, box: null, detected: false }, `${name}: video frames are segmented whole`);
+    assert.equal(x.detect, `Error: face detection is unavailable: ${x.detector.error}`, name);
+    console.log(`${name}: ${x.detector.error}`);
+  }
+  assert.equal(r.faceforestModel.detector.error, "face detector model: not a TensorFlow Lite model (the file identifier 'TFL3' is missing)");
+  assert.equal(r.png.detector.error, r.faceforestModel.detector.error);
+  assert.equal(r.oldSeeta.detector.error, r.faceforestModel.detector.error);
+  assert.equal(r.empty.detector.error, 'face detector model: the model buffer is empty');
+  assert.equal(r.cut.detector.error, 'face detector model: the file is truncated or not a TensorFlow Lite model');
+  assert.match(r.missing.detector.error, /^could not fetch the face detector model from http:\/\/127\.0\.0\.1:\d+\/web\/models\/seeta_fd_frontal_v1\.0\.bin: HTTP 404 Not Found$/);
   await page.close();
 });
 

@@ -1,8 +1,9 @@
 // (e) The package a web developer installs: `npm pack` of web/lib keeps both wasm
-// builds, the thread-pool helper and the model; the tarball installed into a fresh
-// Vite project (tests/e2e/package-app) segments after `vite build` — threaded with
-// COOP/COEP, single-threaded without — and under `vite dev`; and the package served
-// from another origin (as a CDN would) works too.
+// builds, the thread-pool helper, the model and the face detector (BlazeFace, with its
+// licence); the tarball installed into a fresh Vite project (tests/e2e/package-app)
+// segments and finds the one face of the sample portrait after `vite build` —
+// threaded with COOP/COEP, single-threaded without — and under `vite dev`; and the
+// package served from another origin (as a CDN would) works too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,6 +14,8 @@ import { ROOT, FASSEG_DIR, modelPath, requireBuilds, startServer, launchBrowser 
 
 const LIB = path.join(ROOT, 'web/lib');
 const PHOTO = path.join(FASSEG_DIR, 'frontal02/test/rgb/2.png');
+const PORTRAIT = path.join(ROOT, 'web/demo/assets/astronaut.png'); // one face
+const DETECTOR = path.join(ROOT, 'web/models/face_detection_short_range.tflite');
 let tmp, pack, app, servers, browser, devServer;
 
 function run(cmd, args, cwd, env = {}) {
@@ -25,7 +28,7 @@ before(async () => {
   requireBuilds();
   if (!fs.existsSync(PHOTO)) throw new Error(`FASSEG photo ${PHOTO} not found (set FASSEG_DIR)`);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faceforest-package-'));
-  // npm pack runs the package's prepack step (scripts/prepack-lib.mjs: copies the model in).
+  // npm pack runs the package's prepack step (scripts/prepack-lib.mjs: copies the models in).
   [pack] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], LIB, { FACEFOREST_MODEL: modelPath() }));
   const tarball = path.join(tmp, pack.filename);
 
@@ -34,6 +37,7 @@ before(async () => {
   fs.cpSync(path.join(ROOT, 'tests/e2e/package-app'), app, { recursive: true });
   fs.mkdirSync(path.join(app, 'public'));
   fs.copyFileSync(PHOTO, path.join(app, 'public/photo.png'));
+  fs.copyFileSync(PORTRAIT, path.join(app, 'public/astronaut.png'));
   const manifest = { name: 'faceforest-consumer', private: true, type: 'module', dependencies: { 'faceforest-web': `file:${tarball}` } };
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2));
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
@@ -59,7 +63,8 @@ before(async () => {
   fs.mkdirSync(page);
   fs.copyFileSync(path.join(app, 'main.js'), path.join(page, 'main.js'));
   fs.copyFileSync(PHOTO, path.join(page, 'photo.png'));
-  const importMap = { imports: { 'faceforest-web': `${cdn}index.js`, 'faceforest-web/model': `${cdn}model.js` } };
+  fs.copyFileSync(PORTRAIT, path.join(page, 'astronaut.png'));
+  const importMap = { imports: { 'faceforest-web': `${cdn}index.js`, 'faceforest-web/model': `${cdn}model.js`, 'faceforest-web/detector': `${cdn}detector.js` } };
   fs.writeFileSync(
     path.join(page, 'index.html'),
     fs.readFileSync(path.join(app, 'index.html'), 'utf8').replace('<pre', `<script type="importmap">${JSON.stringify(importMap)}</script>\n<pre`),
@@ -92,7 +97,25 @@ async function result(url, { waitForIsolation = false } = {}) {
 }
 
 let reference = null; // the first page's labels: every other way of loading must match
+let faceReference = null; // and its face box (to a tenth of a pixel)
 function checkLabels(r) {
+  // The shipped detector loads and finds exactly the one face of the sample portrait,
+  // a confident one with its six landmarks inside the box.
+  assert.deepEqual(r.detector, { available: true, error: null });
+  assert.equal(r.faces.length, 1, `faces in the sample portrait: ${JSON.stringify(r.faces)}`);
+  const [f] = r.faces;
+  assert.ok(f.score > 0.8 && f.score < 1, `score ${f.score}`);
+  // Eileen Collins' face in the 512×512 portrait: BlazeFace's box is about 94 px from (178, 81).
+  assert.ok(f.x > 160 && f.x < 200 && f.y > 60 && f.y < 100 && f.w > 80 && f.w < 110 && f.h > 80 && f.h < 110, `box ${JSON.stringify(f)}`);
+  for (const [name, p] of Object.entries(f.landmarks)) {
+    if (name.endsWith('Ear')) continue; // the ears' points lie at the box's sides
+    assert.ok(p.x > f.x && p.x < f.x + f.w && p.y > f.y && p.y < f.y + f.h, `${name} outside the box: ${JSON.stringify(f)}`);
+  }
+  assert.deepEqual(Object.keys(f.landmarks).sort(), ['leftEar', 'leftEye', 'mouth', 'noseTip', 'rightEar', 'rightEye']);
+  assert.ok(Math.abs(f.roll) < 0.3, `roll ${f.roll}`);
+  const box = [f.x, f.y, f.w, f.h].map((v) => Math.round(v * 10) / 10);
+  if (faceReference) assert.deepEqual(box, faceReference, 'the face box differs from the first run');
+  else faceReference = box;
   assert.equal(r.n, r.width * r.height);
   const png = fs.readFileSync(PHOTO); // IHDR: width and height, big-endian, at bytes 16 and 20
   assert.deepEqual([r.width, r.height], [png.readUInt32BE(16), png.readUInt32BE(20)]);
@@ -102,25 +125,32 @@ function checkLabels(r) {
   else reference = { hash: r.hash, counts: r.counts };
 }
 
-test('(e) npm pack of web/lib keeps both wasm builds, the pool helper, the types and the model', () => {
+test('(e) npm pack of web/lib keeps both wasm builds, the pool helper, the types, the model and the face detector', () => {
   const files = pack.files.map((f) => f.path);
   for (const f of [
     'package.json', 'README.md', 'index.js', 'index.d.ts', 'worker.js', 'limits.js', 'image.js', 'model.js', 'model.d.ts',
+    'detector.js', 'detector.d.ts',
     'pkg-threads/faceforest_wasm.js', 'pkg-threads/faceforest_wasm_bg.wasm',
     'pkg-single/faceforest_wasm.js', 'pkg-single/faceforest_wasm_bg.wasm',
     'models/faceforest.model', 'models/MODEL-TERMS.md',
+    'models/face_detection_short_range.tflite', 'models/face_detection_short_range.LICENSE.txt',
   ]) {
     assert.ok(files.includes(f), `${f} is not in the tarball: ${files.join(' ')}`);
   }
   assert.ok(files.some((f) => /^pkg-threads\/snippets\/.*workerHelpers.*\.js$/.test(f)), 'the thread pool helper is missing');
   assert.ok(!files.some((f) => /(^|\/)\.gitignore$|\.tgz$/.test(f)), files.join(' '));
   assert.equal(fs.statSync(path.join(tmp, 'cdn/package/models/faceforest.model')).size, fs.statSync(modelPath()).size);
+  // The detector byte for byte (229,032 bytes), its licence and its row in the terms.
+  assert.ok(fs.readFileSync(path.join(tmp, 'cdn/package/models/face_detection_short_range.tflite')).equals(fs.readFileSync(DETECTOR)), 'the packed detector differs from web/models');
+  assert.match(fs.readFileSync(path.join(tmp, 'cdn/package/models/face_detection_short_range.LICENSE.txt'), 'utf8'), /Apache License/);
+  assert.match(fs.readFileSync(path.join(tmp, 'cdn/package/models/MODEL-TERMS.md'), 'utf8'), /\| `face_detection_short_range\.tflite` \|.*Apache-2\.0/);
   const pkg = JSON.parse(fs.readFileSync(path.join(tmp, 'cdn/package/package.json'), 'utf8'));
   assert.notEqual(pkg.private, true, 'the package is private');
   assert.equal(pkg.license, 'MIT OR Apache-2.0');
   assert.match(pkg.version, /^\d+\.\d+\.\d+/);
   assert.ok(pkg.repository?.url, 'no repository');
   assert.equal(pkg.exports['.'].types, './index.d.ts');
+  assert.equal(pkg.exports['./detector'].default, './detector.js');
   assert.equal(pkg.types, 'index.d.ts');
 });
 

@@ -20,17 +20,21 @@ export async function readme(ctx: CanvasRenderingContext2D, w: number, h: number
   console.log(blobs.length, r.probabilities[0] + 1);
 
   // Face framing.
-  const seg2 = await createSegmenter({ modelBytes: await file.arrayBuffer(), detectorUrl: new URL('seeta_fd_frontal_v1.0.bin', location.href) });
+  const seg2 = await createSegmenter({ modelBytes: await file.arrayBuffer(), detectorUrl: new URL('face_detection_short_range.tflite', location.href) });
   const imageData = ctx.getImageData(0, 0, w, h);
-  const { faces } = await seg2.detectFaces(imageData, { fast: true, maxSide: 480 });
+  const { faces } = await seg2.detectFaces(imageData, { fast: true, scoreThreshold: 0.6 });
+  const { rightEye, leftEye, noseTip, mouth, rightEar, leftEar } = faces[0].landmarks;
+  console.log(faces[0].score.toFixed(2), faces[0].roll * (180 / Math.PI), rightEye.x, leftEye.y, noseTip.x, mouth.y, rightEar.x, leftEar.y);
   const crop = await seg2.cropFor(faces[0], width, height);
+  await seg2.cropFor({ x: 10, y: 10, w: 100, h: 100 }, width, height);
+  await seg2.cropFor({ ...faces[0], x: faces[0].x + 5 }, width, height);
   const f = await seg2.segmentFace(imageData, faces[0]);
   const f2 = await seg2.segmentFace(imageData, null, { crop });
   const v = await seg2.segmentVideoFrame(imageData, { transfer: true, detectEvery: 5 });
   new Blob([f.labels, f2.labels, v.labels]);
   await seg2.resetTracking();
   const d = await seg2.diagnostics();
-  console.log(d.wasmMemoryBytes, d.restarts, v.box?.w, seg2.info.detector.available, seg2.info.cropAspect);
+  console.log(d.wasmMemoryBytes, d.restarts, v.box?.w, v.box?.landmarks?.noseTip.x, seg2.info.detector.available, seg2.info.detector.error, seg2.info.cropAspect);
   seg2.dispose();
 
   // Other image sources, drawn into an ImageData by the package.

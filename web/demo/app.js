@@ -8,7 +8,7 @@ import { encodeIndexedPng } from './png.js';
 
 const LIB_URL = '../lib/index.js';
 const MODEL_URL = '../models/faceforest.model';
-const DETECTOR_URL = '../models/seeta_fd_frontal_v1.0.bin';
+const DETECTOR_URL = '../models/face_detection_short_range.tflite'; // BlazeFace (Apache-2.0)
 const SAMPLE_URL = 'assets/astronaut.png';
 
 const MAX_WORK_SIDE = 2048; // photos are worked on at most this large...
@@ -298,7 +298,22 @@ function place(node, { x, y, w, h }, W, H) {
   node.style.height = pct(h, z.h);
 }
 
-/** Face outlines (clickable when there are several) and the crop box. */
+/** The detector's six landmarks of a face (eyes, nose tip, mouth, ears) as small dots. */
+function drawLandmarks(face, W, H) {
+  if (!face?.landmarks) return;
+  const z = zoomRegion() ?? { x: 0, y: 0, w: W, h: H };
+  for (const [name, p] of Object.entries(face.landmarks)) {
+    const dot = document.createElement('span');
+    dot.className = 'landmark';
+    dot.dataset.name = name;
+    dot.setAttribute('aria-hidden', 'true');
+    dot.style.left = pct(p.x - z.x, z.w);
+    dot.style.top = pct(p.y - z.y, z.h);
+    el.boxes.append(dot);
+  }
+}
+
+/** Face outlines (clickable when there are several), their landmarks and the crop box. */
 function drawBoxes() {
   el.boxes.replaceChildren();
   const W = st.source === 'webcam' ? st.result?.width : st.photo?.workW;
@@ -311,6 +326,7 @@ function drawBoxes() {
       place(c, st.result.crop, W, H);
       el.boxes.append(c);
     }
+    drawLandmarks(st.result?.box, W, H);
     return;
   }
   if (st.faces.length > 1) {
@@ -331,6 +347,7 @@ function drawBoxes() {
   }
   const crop = st.mode !== 'whole' ? st.result?.crop ?? st.pendingCrop : null;
   if (crop) el.boxes.append(cropBox(crop, W, H));
+  for (const f of st.faces) drawLandmarks(f, W, H); // on top of the crop's shade
 }
 
 // ---- crop box: drag to move, handle to resize (keeps the model's aspect) ----------
@@ -519,13 +536,13 @@ async function usePicture(bitmap, name) {
   status('Looking for faces…');
   let det;
   try {
-    // Quick pass on a downscaled copy (640 px); if that finds nothing, look again at
-    // up to the working size: rustface needs a face of about 40 px in its input.
+    // The detector sees the whole picture at 128×128: a face must be about a tenth of
+    // its longer side. If that finds nothing, look again in overlapping tiles.
     det = await st.seg.detectFaces(st.photo.work);
     if (!det.faces.length && Math.max(workW, workH) > 700 && token === st.token) {
       status('Looking for smaller faces…');
-      const again = await st.seg.detectFaces(st.photo.work, { maxSide: Math.max(workW, workH) });
-      det = { ...again, ms: det.ms + again.ms };
+      const again = await detectInTiles(st.photo.work, token);
+      det = { ...det, faces: again.faces, ms: det.ms + again.ms };
     }
   } catch (e) {
     showError(`Face detection failed: ${e.message}`);
@@ -546,6 +563,57 @@ async function usePicture(bitmap, name) {
     return;
   }
   await selectFace(0);
+}
+
+/** The `w`×`h` square of `image` at (`x`, `y`) (inside it), as an ImageData. */
+function tileOf(image, x, y, w, h) {
+  const out = new ImageData(w, h);
+  for (let j = 0; j < h; j++) {
+    const from = 4 * ((y + j) * image.width + x);
+    out.data.set(image.data.subarray(from, from + 4 * w), 4 * j * w);
+  }
+  return out;
+}
+
+/**
+ * Small faces in a large photo: the detector on square tiles overlapping by half,
+ * half the short side first, then halved again (down to 320 px) until a level finds
+ * a face; boxes and landmarks mapped back to the photo, overlapping finds merged
+ * (the most confident kept), largest first. Dozens of views give dozens of chances
+ * of a false find, so a tile's face must score 0.75 (the detector's default is 0.5).
+ */
+async function detectInTiles(image, token) {
+  const { width: W, height: H } = image;
+  let ms = 0;
+  for (let side = Math.round(Math.min(W, H) / 2); side >= 320; side = Math.round(side / 2)) {
+    const found = [];
+    const starts = (len) => {
+      const n = Math.max(1, Math.ceil((len - side) / (side / 2)) + 1);
+      return Array.from({ length: n }, (_, i) => (n === 1 ? 0 : Math.round((i * (len - side)) / (n - 1))));
+    };
+    for (const y of starts(H)) {
+      for (const x of starts(W)) {
+        if (token !== st.token) return { faces: [], ms };
+        const r = await st.seg.detectFaces(tileOf(image, x, y, side, side), { fast: true, scoreThreshold: 0.75, transfer: true });
+        ms += r.ms;
+        for (const f of r.faces) {
+          const landmarks = Object.fromEntries(Object.entries(f.landmarks).map(([k, p]) => [k, { x: p.x + x, y: p.y + y }]));
+          found.push({ ...f, x: f.x + x, y: f.y + y, landmarks });
+        }
+      }
+    }
+    const faces = [];
+    for (const f of found.sort((a, b) => b.score - a.score)) if (faces.every((g) => iou(f, g) < 0.3)) faces.push(f);
+    if (faces.length) return { faces: faces.sort((a, b) => b.w * b.h - a.w * a.h), ms };
+  }
+  return { faces: [], ms };
+}
+
+function iou(a, b) {
+  const ix = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+  const iy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+  if (ix <= 0 || iy <= 0) return 0;
+  return (ix * iy) / (a.w * a.h + b.w * b.h - ix * iy);
 }
 
 function renderFaceList() {

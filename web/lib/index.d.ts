@@ -30,8 +30,11 @@ export interface CreateSegmenterOptions {
   modelBytes?: ArrayBuffer | ArrayBufferView;
   /**
    * Optional face detector for face framing (`detectFaces`, `segmentFace`,
-   * `segmentVideoFrame`): URL of rustface's `seeta_fd_frontal_v1.0.bin`, resolved
-   * against the page, or its bytes. Without it only whole-image segmentation works.
+   * `segmentVideoFrame`): URL of BlazeFace's `face_detection_short_range.tflite`
+   * (MediaPipe's short-range face detector, Apache-2.0; the package ships it as
+   * `faceforest-web/models/face_detection_short_range.tflite`), resolved against the
+   * page, or its bytes. Without it, or if it does not load (`info.detector.error`
+   * says why), whole-image segmentation still works.
    */
   detectorUrl?: string | URL;
   detectorBytes?: ArrayBuffer | ArrayBufferView;
@@ -120,14 +123,38 @@ export interface Diagnostics {
   restarts: number;
 }
 
-/** A detected face in image pixels (square; may overhang the image a little). */
+/** A point in image pixels. */
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** BlazeFace's six keypoints, in image pixels; right and left are the subject's. */
+export interface FaceLandmarks {
+  rightEye: Point;
+  leftEye: Point;
+  noseTip: Point;
+  mouth: Point;
+  rightEar: Point;
+  leftEar: Point;
+}
+
+/**
+ * A face box in image pixels (a detected one may overhang the image a little). A box
+ * passed in (`cropFor`, `segmentFace`) needs only x, y, w and h; if it has
+ * `landmarks`, all six points must be finite.
+ */
 export interface FaceBox {
   x: number;
   y: number;
   w: number;
   h: number;
-  /** Detector score (higher is more face-like; threshold 2). */
+  /** Detector confidence, a probability in (0, 1) (at least `scoreThreshold`, default 0.5). */
   score?: number;
+  /** The six keypoints (set on detected faces). */
+  landmarks?: FaceLandmarks;
+  /** Angle of the eye line in radians, positive: clockwise on screen (set on detected faces). */
+  roll?: number;
 }
 
 /** A crop rectangle in image pixels (integers; may overhang the image). */
@@ -138,19 +165,27 @@ export interface CropRect {
   h: number;
 }
 
+/** Face-detector options; any other key is refused. */
 export interface DetectOptions extends SegmentOptions {
-  /** Quicker settings for live video (step 8, pyramid 0.7, at most 480 px). */
+  /**
+   * The whole frame as one view (live video). Without it a long panorama is also
+   * looked at in square views along its length, to find smaller faces there.
+   */
   fast?: boolean;
-  /** The image is downscaled to this longest side first (default 640). */
-  maxSide?: number;
-  step?: number;
-  pyramidScale?: number;
+  /** Minimum confidence, strictly between 0 and 1 (default 0.5). */
   scoreThreshold?: number;
+}
+
+/** A face `detectFaces` found: score, landmarks and roll are always set. */
+export interface DetectedFace extends FaceBox {
+  score: number;
+  landmarks: FaceLandmarks;
+  roll: number;
 }
 
 export interface DetectResult {
   /** Largest first. */
-  faces: FaceBox[];
+  faces: DetectedFace[];
   width: number;
   height: number;
   ms: number;
@@ -271,7 +306,10 @@ export interface Segmenter {
   segmentProbabilities(image: ImageSource, options?: SegmentOptions): Promise<ProbabilitiesResult>;
   /** RGBA overlay, ready for `new ImageData(rgba, width, height)`. */
   colourise(labels: Uint8Array, options?: ColouriseOptions): Promise<ResultRgba>;
-  /** Faces in the image, largest first (needs `detectorUrl`/`detectorBytes`). */
+  /**
+   * Faces in the image (BlazeFace), largest first, with six landmarks and the roll
+   * each (needs `detectorUrl`/`detectorBytes`).
+   */
   detectFaces(image: ImageSource, options?: DetectOptions): Promise<DetectResult>;
   /** The crop the model expects around a face box. */
   cropFor(box: FaceBox, width: number, height: number): Promise<CropRect>;

@@ -29,6 +29,9 @@ import { toPixels } from './image.js';
 
 export { LIMITS, MODEL_FORMAT, TIME_LIMITS, inspectImageFile };
 
+/** A face box's landmarks, in BlazeFace's order (the subject's right and left). */
+const LANDMARKS = ['rightEye', 'leftEye', 'noseTip', 'mouth', 'rightEar', 'leftEar'];
+
 /** Throws the RangeError/TypeError for a numeric option out of range. */
 function checkOption(name, value, range) {
   const problem = optionProblem(name, value, range);
@@ -342,7 +345,7 @@ export async function createSegmenter(options = {}) {
     // Resolve against the page, not the worker's URL.
     initMsg.modelUrl = new URL(modelUrl, globalThis.document?.baseURI ?? globalThis.location?.href).href;
   }
-  // Optional face detector (SeetaFace model for faceforest-frame); copied, never transferred.
+  // Optional face detector (BlazeFace's face_detection_short_range.tflite); copied, never transferred.
   if (detectorBytes) initMsg.detectorBytes = toBytes(detectorBytes);
   else if (detectorUrl) initMsg.detectorUrl = new URL(detectorUrl, globalThis.document?.baseURI ?? globalThis.location?.href).href;
 
@@ -400,11 +403,26 @@ export async function createSegmenter(options = {}) {
     return c.request({ type, data: bytes, width, height, ...extra }, [bytes.buffer]);
   };
   const run = (image, opts, probabilities) => send('segment', image, opts, { probabilities });
+  // A box as the worker gets it: x, y, w, h, and the detector's score and six
+  // landmarks if it carries them (a box from detectFaces, possibly moved), each
+  // point checked here (the wasm refuses a non-finite one too).
   const plainBox = (b, what) => {
     if (!b || typeof b !== 'object' || ![b.x, b.y, b.w, b.h].every(Number.isFinite)) {
       throw new TypeError(`${what} must be an object with finite x, y, w and h`);
     }
-    return { x: b.x, y: b.y, w: b.w, h: b.h, ...(Number.isFinite(b.score) ? { score: b.score } : {}) };
+    const out = { x: b.x, y: b.y, w: b.w, h: b.h, ...(Number.isFinite(b.score) ? { score: b.score } : {}) };
+    if (what === 'box' && b.landmarks !== undefined && b.landmarks !== null) {
+      if (typeof b.landmarks !== 'object') throw new TypeError(`box.landmarks must be an object with the points ${LANDMARKS.join(', ')}`);
+      out.landmarks = {};
+      for (const name of LANDMARKS) {
+        const p = b.landmarks[name];
+        if (!p || typeof p !== 'object' || ![p.x, p.y].every(Number.isFinite)) {
+          throw new TypeError(`box.landmarks.${name} must be an object with finite x and y (the points are ${LANDMARKS.join(', ')})`);
+        }
+        out.landmarks[name] = { x: p.x, y: p.y };
+      }
+    }
+    return out;
   };
 
   const seg = {
@@ -426,9 +444,13 @@ export async function createSegmenter(options = {}) {
       return c.request({ type: 'colourise', labels: copy, opacity, hidden: mask }, [copy.buffer]);
     },
     /**
-     * Faces in the image, largest first: `{ faces: [{ x, y, w, h, score }], ms }`.
-     * `options.fast` uses the quicker live-video settings. Rejects if the segmenter
-     * was created without a (loadable) `detectorUrl`; see `info.detector`.
+     * Faces in the image (BlazeFace), largest first: `{ faces: [{ x, y, w, h, score,
+     * landmarks, roll }], width, height, ms }`; `score` is a probability, `landmarks`
+     * six `{ x, y }` points (`rightEye`, `leftEye`, `noseTip`, `mouth`, `rightEar`,
+     * `leftEar`: the subject's right and left), `roll` the eye line's angle in radians
+     * (positive: clockwise on screen). Options: `fast` (the whole frame as one view,
+     * for live video), `scoreThreshold` (in (0, 1), default 0.5). Rejects if the
+     * segmenter was created without a (loadable) detector; see `info.detector`.
      */
     detectFaces: async (image, options = {}) => {
       const { transfer, ...detectOptions } = options ?? {};

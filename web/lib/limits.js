@@ -55,21 +55,30 @@ export function optionProblem(name, value, { min = 0, max = undefined, exclusive
   return ok ? null : new RangeError(`invalid option: ${name} must be ${range}, not ${shown(value)}`);
 }
 
-/** Face-detector options (`detectFaces`, `segmentVideoFrame`'s `detectOptions`): the first range problem, or null. */
+/** The face detector's options (BlazeFace, `detectFaces` and `detectOptions`), in the order messages name them. */
+export const DETECT_OPTIONS = Object.freeze(['fast', 'scoreThreshold']);
+
+/**
+ * Face-detector options (`detectFaces`, `segmentVideoFrame`'s and `startVideo`'s
+ * `detectOptions`): the first problem, or null. `fast` is a boolean (the whole frame
+ * as one view), `scoreThreshold` a probability strictly between 0 and 1 (default
+ * 0.5); any other key is refused (e.g. the old detector's `step`, `maxSide`,
+ * `pyramidScale`) rather than silently ignored.
+ */
 export function detectOptionsProblem(o) {
   if (o === undefined || o === null) return null;
-  if (typeof o !== 'object') return new TypeError(`invalid option: detector options must be an object, not ${shown(o)}`);
-  const ranges = {
-    maxSide: { min: 40, integer: true }, // the detector finds faces of about 40 px and up
-    step: { min: 1, integer: true },
-    pyramidScale: { min: 0, max: 1, exclusive: true },
-    scoreThreshold: { min: -Infinity },
-  };
-  for (const [name, range] of Object.entries(ranges)) {
-    if (o[name] === undefined) continue;
-    const problem = optionProblem(name, o[name], range);
-    if (problem) return problem;
+  if (typeof o !== 'object' || Array.isArray(o)) {
+    return new TypeError(`invalid option: detector options must be an object, not ${Array.isArray(o) ? 'an array' : shown(o)}`);
   }
+  for (const key of Object.keys(o)) {
+    if (!DETECT_OPTIONS.includes(key)) {
+      return new TypeError(`invalid option: ${key} is not a face-detector option (the options are ${DETECT_OPTIONS.join(', ')})`);
+    }
+  }
+  if (o.fast !== undefined && typeof o.fast !== 'boolean') {
+    return new TypeError(`invalid option: fast must be true or false, not ${shown(o.fast)}`);
+  }
+  if (o.scoreThreshold !== undefined) return optionProblem('scoreThreshold', o.scoreThreshold, { min: 0, max: 1, exclusive: true });
   return null;
 }
 

@@ -3,6 +3,7 @@
 // `window.result` settles to what the test compares across builds and servers.
 import { createSegmenter } from 'faceforest-web';
 import modelUrl from 'faceforest-web/model';
+import detectorUrl from 'faceforest-web/detector';
 
 const q = new URLSearchParams(location.search);
 
@@ -14,7 +15,7 @@ async function decode(url) {
 }
 
 window.result = (async () => {
-  const seg = await createSegmenter({ modelUrl, threads: q.get('threads') ?? 'auto' });
+  const seg = await createSegmenter({ modelUrl, detectorUrl, threads: q.get('threads') ?? 'auto' });
   const image = await decode(q.get('image') ?? './photo.png');
   const { labels, width, height } = await seg.segment(image);
   const overlay = await seg.colourise(labels, { opacity: 0.5 });
@@ -25,8 +26,10 @@ window.result = (async () => {
     counts[l]++;
     hash = Math.imul(hash ^ l, 16777619) >>> 0;
   }
-  const { build, threads, fallbackReason } = seg.info;
+  // The detector shipped in the package, on the sample portrait (one face).
+  const { faces } = await seg.detectFaces(await decode('./astronaut.png'));
+  const { build, threads, fallbackReason, detector } = seg.info;
   seg.dispose();
-  return { build, threads, fallbackReason, isolated: crossOriginIsolated, width, height, n: labels.length, counts, hash };
+  return { build, threads, fallbackReason, detector, faces, isolated: crossOriginIsolated, width, height, n: labels.length, counts, hash };
 })().catch((e) => ({ error: `${e?.name}: ${e?.message}` }));
 window.result.then((r) => (document.querySelector('#out').textContent = JSON.stringify(r)));
