@@ -290,12 +290,14 @@ el.zoom.addEventListener('change', () => {
 
 const pct = (v, of) => `${((v / of) * 100).toFixed(3)}%`;
 /** Positions a box given in image pixels over the stage (which may show a zoomed region). */
-function place(node, { x, y, w, h }, W, H) {
+function place(node, { x, y, w, h, angle = 0 }, W, H) {
   const z = zoomRegion() ?? { x: 0, y: 0, w: W, h: H };
   node.style.left = pct(x - z.x, z.w);
   node.style.top = pct(y - z.y, z.h);
   node.style.width = pct(w, z.w);
   node.style.height = pct(h, z.h);
+  // A crop turned with a tilted head turns about its centre, as the segmenter cuts it.
+  node.style.transform = angle ? `rotate(${angle}rad)` : '';
 }
 
 /** The detector's six landmarks of a face (eyes, nose tip, mouth, ears) as small dots. */
@@ -536,14 +538,9 @@ async function usePicture(bitmap, name) {
   status('Looking for faces…');
   let det;
   try {
-    // The detector sees the whole picture at 128×128: a face must be about a tenth of
-    // its longer side. If that finds nothing, look again in overlapping tiles.
+    // The detector looks at the whole picture, then (when no face is sure) in
+    // smaller overlapping squares for small faces: faces down to about 50 px.
     det = await st.seg.detectFaces(st.photo.work);
-    if (!det.faces.length && Math.max(workW, workH) > 700 && token === st.token) {
-      status('Looking for smaller faces…');
-      const again = await detectInTiles(st.photo.work, token);
-      det = { ...det, faces: again.faces, ms: det.ms + again.ms };
-    }
   } catch (e) {
     showError(`Face detection failed: ${e.message}`);
     return;
@@ -563,57 +560,6 @@ async function usePicture(bitmap, name) {
     return;
   }
   await selectFace(0);
-}
-
-/** The `w`×`h` square of `image` at (`x`, `y`) (inside it), as an ImageData. */
-function tileOf(image, x, y, w, h) {
-  const out = new ImageData(w, h);
-  for (let j = 0; j < h; j++) {
-    const from = 4 * ((y + j) * image.width + x);
-    out.data.set(image.data.subarray(from, from + 4 * w), 4 * j * w);
-  }
-  return out;
-}
-
-/**
- * Small faces in a large photo: the detector on square tiles overlapping by half,
- * half the short side first, then halved again (down to 320 px) until a level finds
- * a face; boxes and landmarks mapped back to the photo, overlapping finds merged
- * (the most confident kept), largest first. Dozens of views give dozens of chances
- * of a false find, so a tile's face must score 0.75 (the detector's default is 0.5).
- */
-async function detectInTiles(image, token) {
-  const { width: W, height: H } = image;
-  let ms = 0;
-  for (let side = Math.round(Math.min(W, H) / 2); side >= 320; side = Math.round(side / 2)) {
-    const found = [];
-    const starts = (len) => {
-      const n = Math.max(1, Math.ceil((len - side) / (side / 2)) + 1);
-      return Array.from({ length: n }, (_, i) => (n === 1 ? 0 : Math.round((i * (len - side)) / (n - 1))));
-    };
-    for (const y of starts(H)) {
-      for (const x of starts(W)) {
-        if (token !== st.token) return { faces: [], ms };
-        const r = await st.seg.detectFaces(tileOf(image, x, y, side, side), { fast: true, scoreThreshold: 0.75, transfer: true });
-        ms += r.ms;
-        for (const f of r.faces) {
-          const landmarks = Object.fromEntries(Object.entries(f.landmarks).map(([k, p]) => [k, { x: p.x + x, y: p.y + y }]));
-          found.push({ ...f, x: f.x + x, y: f.y + y, landmarks });
-        }
-      }
-    }
-    const faces = [];
-    for (const f of found.sort((a, b) => b.score - a.score)) if (faces.every((g) => iou(f, g) < 0.3)) faces.push(f);
-    if (faces.length) return { faces: faces.sort((a, b) => b.w * b.h - a.w * a.h), ms };
-  }
-  return { faces: [], ms };
-}
-
-function iou(a, b) {
-  const ix = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
-  const iy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
-  if (ix <= 0 || iy <= 0) return 0;
-  return (ix * iy) / (a.w * a.h + b.w * b.h - ix * iy);
 }
 
 function renderFaceList() {

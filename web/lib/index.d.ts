@@ -163,6 +163,12 @@ export interface CropRect {
   y: number;
   w: number;
   h: number;
+  /**
+   * Turn about the crop's centre in radians, positive: clockwise on screen. `cropFor`
+   * sets it from a detected face's roll (0 below 5°), so a tilted head is segmented
+   * upright; optional on a crop you pass in (0).
+   */
+  angle?: number;
 }
 
 /** Face-detector options; any other key is refused. */

@@ -422,6 +422,10 @@ export async function createSegmenter(options = {}) {
         out.landmarks[name] = { x: p.x, y: p.y };
       }
     }
+    if (what === 'crop' && b.angle !== undefined && b.angle !== null) {
+      if (!Number.isFinite(b.angle)) throw new TypeError(`crop.angle must be a finite number (radians), not ${b.angle}`);
+      out.angle = b.angle;
+    }
     return out;
   };
 
@@ -458,7 +462,11 @@ export async function createSegmenter(options = {}) {
       if (problem) throw problem;
       return send('detect', image, { transfer }, { options: detectOptions });
     },
-    /** The crop `{ x, y, w, h }` the model expects around a face box (may overhang the image). */
+    /**
+     * The crop `{ x, y, w, h, angle }` the model expects around a face box (may overhang
+     * the image); `angle` (radians, clockwise) turns it about its centre with a tilted
+     * head (0 for an upright head or a box without landmarks).
+     */
     async cropFor(box, width, height) {
       box = plainBox(box, 'box');
       checkOption('width', width, { min: 1, integer: true });

@@ -100,8 +100,9 @@ pub struct DetectOptions {
     /// and average: steadier landmarks for two more network runs per face.
     pub refine: bool,
     /// When the whole view finds no face surely (score below [`SURE_FACE`]), look
-    /// again in overlapping squares of half the short side: faces down to about a
-    /// tenth of the photo's height (the network needs some 20 of its 128 pixels).
+    /// again in overlapping squares, half the short side and smaller (see
+    /// [`MIN_TILE_SIDE`]): the whole view only finds faces of about a tenth of the
+    /// photo's longer side (the network needs some 20 of its 128 pixels).
     pub small_faces: bool,
 }
 
@@ -240,8 +241,16 @@ impl FaceDetector {
             found.extend(self.detect_view(&img, view, opts.score_threshold));
         }
         if opts.small_faces && !found.iter().any(|f| f.score >= SURE_FACE) {
-            for view in tiles(width as f32, height as f32) {
-                found.extend(self.detect_view(&img, view, opts.score_threshold));
+            // Dozens of views are dozens of chances of a false face: here a face
+            // must be sure. The first level that finds one ends the search.
+            for level in tile_levels(width as f32, height as f32) {
+                let before = found.len();
+                for view in level {
+                    found.extend(self.detect_view(&img, view, SURE_FACE.max(opts.score_threshold)));
+                }
+                if found.len() > before {
+                    break;
+                }
             }
         }
         let mut faces = weighted_nms(found);
@@ -368,33 +377,47 @@ fn views(w: f32, h: f32, strips: bool) -> Vec<View> {
     v
 }
 
-/// Squares of half the short side, overlapping by half, covering the photo (none
-/// when that would be under 128 pixels: the whole view already sees such faces).
-fn tiles(w: f32, h: f32) -> Vec<View> {
-    let side = w.min(h) / 2.0;
-    if side < INPUT as f32 {
-        return Vec::new();
-    }
-    let along = |len: f32| -> Vec<f32> {
-        let n = ((len - side) / (side / 2.0)).ceil().max(0.0) as usize + 1;
-        (0..n)
-            .map(|i| side / 2.0 + (len - side) * i as f32 / (n - 1).max(1) as f32)
-            .collect()
-    };
-    let (xs, ys) = (along(w), along(h));
-    let mut v = Vec::new();
-    for &cy in &ys {
-        for &cx in &xs {
-            v.push(View {
-                cx,
-                cy,
-                side,
-                angle: 0.0,
-            });
+/// The small-face search stops at squares this small (source pixels): a face the
+/// network finds in one is at least some 50 pixels tall, and a smaller face would
+/// be segmented from a crop enlarged many times.
+pub const MIN_TILE_SIDE: f32 = 320.0;
+/// At most this many squares in all.
+const MAX_TILES: usize = 160;
+
+/// The small-face search, level by level: squares of half the short side,
+/// overlapping by half, covering the photo; then squares half that size, down to
+/// [`MIN_TILE_SIDE`].
+fn tile_levels(w: f32, h: f32) -> Vec<Vec<View>> {
+    let mut levels = Vec::new();
+    let mut side = w.min(h) / 2.0;
+    let mut total = 0;
+    while side >= MIN_TILE_SIDE.min(w.min(h) / 2.0).max(INPUT as f32) {
+        let along = |len: f32| -> Vec<f32> {
+            let n = ((len - side) / (side / 2.0)).ceil().max(0.0) as usize + 1;
+            (0..n)
+                .map(|i| side / 2.0 + (len - side) * i as f32 / (n - 1).max(1) as f32)
+                .collect()
+        };
+        let (xs, ys) = (along(w), along(h));
+        let level: Vec<View> = ys
+            .iter()
+            .flat_map(|&cy| {
+                xs.iter().map(move |&cx| View {
+                    cx,
+                    cy,
+                    side,
+                    angle: 0.0,
+                })
+            })
+            .collect();
+        total += level.len();
+        if total > MAX_TILES {
+            break;
         }
+        levels.push(level);
+        side /= 2.0;
     }
-    v.truncate(MAX_VIEWS * 4);
-    v
+    levels
 }
 
 /// MediaPipe's weighted non-maximum suppression: the most confident detection and
@@ -568,13 +591,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tiles_cover_the_photo_at_half_the_short_side() {
-        let t = tiles(1280.0, 720.0);
+    fn tiles_cover_the_photo_level_by_level() {
+        let l = tile_levels(1280.0, 720.0);
+        assert_eq!(l.len(), 1); // 360 px squares; 180 would be under MIN_TILE_SIDE
+        let t = &l[0];
         assert_eq!(t.len(), 7 * 3);
         assert!(t.iter().all(|v| v.side == 360.0));
         assert_eq!((t[0].cx, t[0].cy), (180.0, 180.0));
         assert_eq!((t[20].cx, t[20].cy), (1100.0, 540.0));
-        assert!(tiles(200.0, 200.0).is_empty());
+        let big = tile_levels(2048.0, 1280.0);
+        assert_eq!(
+            big.iter().map(|l| l[0].side).collect::<Vec<_>>(),
+            [640.0, 320.0]
+        );
+        // A small photo is searched once, at half its short side.
+        assert_eq!(tile_levels(400.0, 300.0)[0][0].side, 150.0);
+        assert!(tile_levels(200.0, 200.0).is_empty());
     }
 
     #[test]
