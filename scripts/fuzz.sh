@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the core with cargo-fuzz (libFuzzer, nightly): the model loader, the face
-# detector's model loader and the decode → frame → segment path (fuzz/fuzz_targets/). One libFuzzer process per
+# detector's model loader, dataset descriptions and the decode → frame → segment path (fuzz/fuzz_targets/). One libFuzzer process per
 # target, one target after the other (one core at a time).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   default 75 s, every target
@@ -20,7 +20,7 @@ NIGHTLY="nightly-2026-05-20"
 SECS="${1:-75}"
 shift || true
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(model_loader detector_loader decode_segment)
+[[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(model_loader detector_loader dataset_description decode_segment)
 log() { printf '\033[1m[fuzz]\033[0m %s\n' "$*" >&2; }
 
 # A fresh machine lacks cargo-fuzz or the nightly: scripts/setup.sh installs them.
@@ -30,9 +30,11 @@ if ! command -v cargo-fuzz >/dev/null || ! rustup toolchain list | grep -q "^$NI
   command -v cargo-fuzz >/dev/null || { log "cargo-fuzz is still missing after scripts/setup.sh"; exit 1; }
 fi
 cargo run --quiet --release -p faceforest --example fuzz_seeds -- target/fuzz-seeds
-# The face detector's loader starts from the committed detector model.
-mkdir -p target/fuzz-seeds/detector_loader
+# The face detector's loader starts from the committed detector model, the
+# description parser from the committed descriptions.
+mkdir -p target/fuzz-seeds/detector_loader target/fuzz-seeds/dataset_description
 cp web/models/face_detection_short_range.tflite target/fuzz-seeds/detector_loader/
+cp datasets/*.toml target/fuzz-seeds/dataset_description/
 (cd fuzz && cargo +"$NIGHTLY" fuzz build --release)
 status=0
 for t in "${TARGETS[@]}"; do

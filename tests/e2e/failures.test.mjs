@@ -290,12 +290,19 @@ test('the face detector (BlazeFace): one face with six landmarks in the sample p
     assert.ok(Math.max(l.rightEye.y, l.leftEye.y) < l.noseTip.y && l.noseTip.y < l.mouth.y, JSON.stringify(l));
     // Her head leans a little to her left (clockwise on screen): roll is the eye line's angle.
     assert.ok(Math.abs(f.roll - Math.atan2(l.leftEye.y - l.rightEye.y, l.leftEye.x - l.rightEye.x)) < 1e-6 && f.roll > 0.05 && f.roll < 0.35, `roll ${f.roll}`);
-    // A square photo is one view: fast finds the same face.
-    assert.deepEqual(x.fast, x.faces);
+    // fast (one look, for live video) finds the same face; the default adds a second,
+    // closer look, so the two agree to a few pixels, not exactly.
+    assert.equal(x.fast.length, 1);
+    for (const k of ['x', 'y', 'w', 'h']) assert.ok(Math.abs(x.fast[0][k] - f[k]) < 8, `${k}: ${JSON.stringify(x.fast[0])} vs ${JSON.stringify(f)}`);
+    for (const [name, p] of Object.entries(f.landmarks)) assert.ok(Math.hypot(x.fast[0].landmarks[name].x - p.x, x.fast[0].landmarks[name].y - p.y) < 8, name);
     assert.equal(x.strict, 0, 'no face scores 0.99');
     assert.equal(x.none, 0, 'no face in a synthetic blob');
-    // The crop does not depend on the landmarks; segmentFace accepts a detected box as it is.
-    assert.deepEqual(x.crop, x.cropNoLandmarks);
+    // Her roll is over 5°, so the crop turns with her head (about its centre, which
+    // moves with the turned offset); a box without landmarks gives an upright crop of
+    // the same size. segmentFace accepts a detected box as it is.
+    assert.ok(Math.abs(x.crop.angle - f.roll) < 1e-6, JSON.stringify(x.crop));
+    assert.equal(x.cropNoLandmarks.angle, 0);
+    assert.deepEqual([x.crop.w, x.crop.h], [x.cropNoLandmarks.w, x.cropNoLandmarks.h]);
     assert.deepEqual(x.faceCrop, x.crop);
     assert.deepEqual(x.faceBox.landmarks, f.landmarks);
     assert.equal(x.badPoint, 'TypeError: box.landmarks.noseTip must be an object with finite x and y (the points are rightEye, leftEye, noseTip, mouth, rightEar, leftEar)');

@@ -405,7 +405,8 @@ pub const SEED_NAMES: [&str; 7] = [
     "mouth",
 ];
 
-fn six(c: u8) -> usize {
+/// A class in the six-class space (both eyes one class), as `HONEST6_NAMES` orders it.
+pub fn six(c: u8) -> usize {
     match c {
         0..=2 => c as usize,
         3 | 4 => 3,
