@@ -394,7 +394,7 @@ pub fn paste_probabilities_scaled(
 /// Pixel-interleaved probabilities (`classes` values per pixel, as the segmenter
 /// returns them) as planes: `classes` planes of `pixels` values back to back.
 pub fn probability_planes(probabilities: &[f32], classes: usize) -> Result<Vec<f32>, FrameError> {
-    if classes == 0 || probabilities.len() % classes != 0 {
+    if classes == 0 || !probabilities.len().is_multiple_of(classes) {
         return Err(FrameError::Labels(format!(
             "{} probabilities are not whole pixels of {classes} classes",
             probabilities.len()
