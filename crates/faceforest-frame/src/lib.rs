@@ -9,7 +9,10 @@
 //! FaceDetector::detect  ->  crop_for  ->  extract_crop  ->  Segmenter::segment  ->  paste_labels
 //! ```
 //!
-//! [`segment_framed`] does the last three steps in one call. [`BoxTracker`] /
+//! [`segment_framed`] does the last three steps in one call ([`segment_framed_with`]
+//! also pastes back the class probabilities as planes, with
+//! [`paste_probabilities_scaled`], which maps pixels exactly as `paste_labels_scaled`
+//! does). [`BoxTracker`] /
 //! [`smooth_box`] steady the box from frame to frame for webcam tracking.
 //!
 //! Everything here is wasm-compatible: the detector model is read from bytes (the
