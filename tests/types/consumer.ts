@@ -17,7 +17,7 @@ export async function readme(ctx: CanvasRenderingContext2D, w: number, h: number
   const blobs = [new Blob([r.labels]), new Blob([r.probabilities], { type: 'application/octet-stream' })];
   const buffers: ArrayBuffer[] = [r.labels.buffer, r.probabilities.buffer, overlay.buffer];
   structuredClone(r, { transfer: buffers });
-  console.log(blobs.length, r.probabilities[0] + 1);
+  console.log(blobs.length, r.probabilities[0] + 1, r.confidence.hair[0] + r.confidence.background[0]);
 
   // Face framing.
   const seg2 = await createSegmenter({ modelBytes: await file.arrayBuffer(), detectorUrl: new URL('face_detection_short_range.tflite', location.href) });
@@ -32,6 +32,18 @@ export async function readme(ctx: CanvasRenderingContext2D, w: number, h: number
   const f2 = await seg2.segmentFace(imageData, null, { crop });
   const v = await seg2.segmentVideoFrame(imageData, { transfer: true, detectEvery: 5 });
   new Blob([f.labels, f2.labels, v.labels]);
+
+  // Per-class confidence planes, e.g. a hair-confidence mask.
+  const fc = await seg2.segmentFace(imageData, faces[0], { probabilities: true });
+  const hair: Float32Array = fc.confidence.hair;
+  const mask = new Uint8ClampedArray(hair.length * 4);
+  hair.forEach((p, i) => (mask[i * 4 + 3] = p * 255));
+  ctx.putImageData(new ImageData(mask, fc.width, fc.height), 0, 0);
+  const vc = await seg2.segmentVideoFrame(imageData, { probabilities: true });
+  const planes: ArrayBuffer = vc.confidence.background.buffer;
+  const maybe = (await seg2.segmentVideoFrame(imageData)).confidence?.skin;
+  const wc = await seg.segment(imageData, { probabilities: true });
+  console.log(planes.byteLength, maybe?.length, wc.confidence.mouth.length, wc.probabilities.length);
   await seg2.resetTracking();
   const d = await seg2.diagnostics();
   console.log(d.wasmMemoryBytes, d.restarts, v.box?.w, v.box?.landmarks?.noseTip.x, seg2.info.detector.available, seg2.info.detector.error, seg2.info.cropAspect);
@@ -55,7 +67,7 @@ export async function readme(ctx: CanvasRenderingContext2D, w: number, h: number
       ctx.putImageData(new ImageData(new Uint8ClampedArray(res.labels.length * 4), res.width, res.height), 0, 0);
       console.log(res.box?.x, res.segmentMs, frame.latencyMs, frame.frame);
     },
-    { maxSide: 320, inFlight: 2, detectEvery: 5, onError: (e, { stopped }) => console.log(e.message, stopped) },
+    { maxSide: 320, inFlight: 2, detectEvery: 5, probabilities: false, onError: (e, { stopped }) => console.log(e.message, stopped) },
   );
   loop.pause();
   loop.resume();

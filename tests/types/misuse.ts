@@ -8,5 +8,6 @@ export async function misuse(): Promise<void> {
   const overlay: Float32Array = await seg.colourise(new Uint8Array(4));
   await seg.detectFaces(new ImageData(4, 4), { maxSide: 480 });
   await seg.cropFor({ x: 0, y: 0, w: 9, h: 9, landmarks: { rightEye: { x: 1, y: 1 } } }, 9, 9);
+  await seg.segmentFace(new ImageData(4, 4), null, { probabilities: 'yes' });
   console.log(overlay);
 }

@@ -201,6 +201,8 @@ export interface FaceSegmentResult extends SegmentResult {
   /** The crop that was segmented; labels outside it are background (0). */
   crop: CropRect;
   box: FaceBox | null;
+  /** With `probabilities: true`: a plane per class, pasted back as the labels are. */
+  confidence?: Confidence;
 }
 
 export interface VideoFrameOptions extends SegmentOptions {
@@ -217,6 +219,8 @@ export interface VideoFrameResult extends SegmentResult {
   detected: boolean;
   detectMs: number | null;
   segmentMs: number;
+  /** With `probabilities: true`: a plane per class (the face crop's pasted back, or the whole frame's). */
+  confidence?: Confidence;
 }
 
 export interface StartVideoOptions {
@@ -227,6 +231,8 @@ export interface StartVideoOptions {
   /** Re-detect the face every this many frames (default 5). */
   detectEvery?: number;
   detectOptions?: Omit<DetectOptions, 'transfer'>;
+  /** Give each result `confidence` (see `segmentVideoFrame`); default false. */
+  probabilities?: boolean;
   /** Consecutive crashed frames (the worker restarts after each) before the loop ends; default 3. */
   maxFailures?: number;
   /** A frame failed; `stopped` says whether the loop ended (any error but a crash, or too many crashes). */
@@ -283,7 +289,24 @@ export interface SegmentOptions {
    * buffer is then detached). Default false.
    */
   transfer?: boolean;
+  /**
+   * Add `confidence`, the classes' probabilities as planes (see `Confidence`).
+   * Default false; anything but true or false is refused.
+   */
+  probabilities?: boolean;
 }
+
+/** The photo classes, in class-id order (the planes of `Confidence`). */
+export type ClassName = 'background' | 'skin' | 'hair' | 'left_eye' | 'right_eye' | 'nose' | 'mouth';
+
+/**
+ * Per-class confidence: for each class a plane of `width * height` probabilities
+ * (row-major, like `labels`), summing to 1 over the classes at every pixel; the
+ * label is the class of highest confidence. The planes are views of one buffer
+ * (`confidence.background.buffer`), class after class. On the face routes, outside
+ * the crop (where the labels are background): background 1, every other class 0.
+ */
+export type Confidence = Record<ClassName, ResultFloats>;
 
 export interface SegmentResult {
   /** A class id per pixel, row-major, `width * height` entries. */
@@ -295,9 +318,14 @@ export interface SegmentResult {
 }
 
 export interface ProbabilitiesResult extends SegmentResult {
-  /** `width * height` rows of the seven photo classes. */
+  /** `width * height` rows of the seven photo classes (pixel-interleaved; the same values as `confidence`). */
   probabilities: ResultFloats;
+  /** The same probabilities as a plane per class. */
+  confidence: Confidence;
 }
+
+/** Options asking for `confidence`. */
+export type WithProbabilities = { probabilities: true };
 
 export interface ColouriseOptions {
   /** 0–1, default 0.6. */
@@ -308,6 +336,7 @@ export interface ColouriseOptions {
 
 export interface Segmenter {
   readonly info: SegmenterInfo;
+  segment(image: ImageSource, options: SegmentOptions & WithProbabilities): Promise<ProbabilitiesResult>;
   segment(image: ImageSource, options?: SegmentOptions): Promise<SegmentResult>;
   segmentProbabilities(image: ImageSource, options?: SegmentOptions): Promise<ProbabilitiesResult>;
   /** RGBA overlay, ready for `new ImageData(rgba, width, height)`. */
@@ -320,8 +349,10 @@ export interface Segmenter {
   /** The crop the model expects around a face box. */
   cropFor(box: FaceBox, width: number, height: number): Promise<CropRect>;
   /** Segments through the crop around `box` (or `options.crop`); labels for the whole image. */
+  segmentFace(image: ImageSource, box: FaceBox | null, options: SegmentOptions & { crop?: CropRect } & WithProbabilities): Promise<FaceSegmentResult & { confidence: Confidence }>;
   segmentFace(image: ImageSource, box: FaceBox | null, options?: SegmentOptions & { crop?: CropRect }): Promise<FaceSegmentResult>;
   /** One webcam frame: periodic detection, smoothed box, face crop segmented. */
+  segmentVideoFrame(image: ImageSource, options: VideoFrameOptions & WithProbabilities): Promise<VideoFrameResult & { confidence: Confidence }>;
   segmentVideoFrame(image: ImageSource, options?: VideoFrameOptions): Promise<VideoFrameResult>;
   /**
    * Segments a playing `<video>` (e.g. a webcam's) live: each new frame

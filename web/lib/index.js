@@ -22,6 +22,7 @@ import {
   modelProblem,
   optionProblem,
   detectOptionsProblem,
+  booleanOptionProblem,
   rectProblem,
   inspectImageFile,
 } from './limits.js';
@@ -31,6 +32,13 @@ export { LIMITS, MODEL_FORMAT, TIME_LIMITS, inspectImageFile };
 
 /** A face box's landmarks, in BlazeFace's order (the subject's right and left). */
 const LANDMARKS = ['rightEye', 'leftEye', 'noseTip', 'mouth', 'rightEar', 'leftEar'];
+
+/** `options.probabilities` checked (true or false, default false). */
+function probabilitiesOption(options) {
+  const problem = booleanOptionProblem('probabilities', options?.probabilities);
+  if (problem) throw problem;
+  return options?.probabilities === true;
+}
 
 /** Throws the RangeError/TypeError for a numeric option out of range. */
 function checkOption(name, value, range) {
@@ -175,6 +183,7 @@ function videoLoop(seg, video, onResult, options) {
   }
   if (typeof onResult !== 'function') throw new TypeError('startVideo needs an onResult function');
   const { maxSide = 320, inFlight = 2, detectEvery = 5, detectOptions, maxFailures = 3, onError } = options ?? {};
+  const probabilities = probabilitiesOption(options);
   checkOption('maxSide', maxSide, { min: LIMITS.minSide, integer: true });
   checkOption('inFlight', inFlight, { min: 1, max: 4, integer: true });
   checkOption('detectEvery', detectEvery, { min: 1, integer: true });
@@ -268,7 +277,7 @@ function videoLoop(seg, video, onResult, options) {
         const t0 = performance.now();
         ctx.drawImage(video, 0, 0, w, h);
         const img = ctx.getImageData(0, 0, w, h);
-        const promise = seg.segmentVideoFrame(img, { transfer: true, detectEvery, detectOptions });
+        const promise = seg.segmentVideoFrame(img, { transfer: true, detectEvery, detectOptions, probabilities });
         promise.catch(() => {}); // handled in land()
         pending.push({ promise, canvas, t0, width: w, height: h, videoWidth: vw, videoHeight: vh });
         if (pending.length >= inFlight && !(await land())) break;
@@ -431,9 +440,16 @@ export async function createSegmenter(options = {}) {
 
   const seg = {
     info,
-    /** `{ labels, width, height, ms }`; `labels` holds a class id per pixel, row-major. */
-    segment: (image, opts) => run(image, opts, false),
-    /** As `segment`, plus `probabilities` (`width*height` rows of 7 classes). */
+    /**
+     * `{ labels, width, height, ms }`; `labels` holds a class id per pixel, row-major.
+     * With `probabilities: true`, as `segmentProbabilities`.
+     */
+    segment: async (image, opts) => run(image, opts, probabilitiesOption(opts)),
+    /**
+     * As `segment`, plus `confidence` (`{ background, skin, ... }`: a Float32Array
+     * plane of `width*height` per class, views of one buffer) and, as before,
+     * `probabilities` (`width*height` rows of 7 classes, pixel-interleaved).
+     */
     segmentProbabilities: (image, opts) => run(image, opts, true),
     /** RGBA overlay for `new ImageData(rgba, width, height)`. */
     async colourise(labels, { opacity = 0.6, hidden = [] } = {}) {
@@ -479,27 +495,32 @@ export async function createSegmenter(options = {}) {
     /**
      * Segments the image through the crop around `box` (or `options.crop`, e.g. a crop
      * the user moved) and pastes the labels back: `{ labels, width, height, crop, ms }`
-     * for the whole image, background outside the crop.
+     * for the whole image, background outside the crop. With `probabilities: true`,
+     * also `confidence` (a plane per class, pasted as the labels are; outside the
+     * crop background 1 and the other classes 0).
      */
     async segmentFace(image, box, options = {}) {
+      const probabilities = probabilitiesOption(options);
       const crop = options?.crop ? plainBox(options.crop, 'crop') : null;
       if (!crop) box = plainBox(box, 'box');
       // A box or crop that misses the image would give an all-background answer.
       const check = (w, h) => (crop ? rectProblem('crop', crop, w, h) : rectProblem('face box', box, w, h));
-      return send('segmentFace', image, options, { box: crop ? null : box, crop }, check);
+      return send('segmentFace', image, options, { box: crop ? null : box, crop, probabilities }, check);
     },
     /**
      * One live-video frame: the face is re-detected every `detectEvery` frames (fast
      * settings) and its box smoothed across frames; the face crop is segmented, or the
      * whole frame while no face is known. `{ labels, width, height, box, crop, detected,
-     * detectMs, segmentMs, ms }`.
+     * detectMs, segmentMs, ms }`, and `confidence` with `probabilities: true` (as
+     * `segmentFace`'s, or the whole frame's while no face is known).
      */
     segmentVideoFrame: async (image, options = {}) => {
       const { detectEvery = 5, detectOptions } = options ?? {};
+      const probabilities = probabilitiesOption(options);
       checkOption('detectEvery', detectEvery, { min: 1, integer: true });
       const problem = detectOptionsProblem(detectOptions);
       if (problem) throw problem;
-      return send('segmentVideoFrame', image, options, { detectEvery, detectOptions });
+      return send('segmentVideoFrame', image, options, { detectEvery, detectOptions, probabilities });
     },
     /**
      * Segments a `<video>` live (see videoLoop): `onResult(result, frame)` for each

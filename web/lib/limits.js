@@ -83,6 +83,16 @@ export function detectOptionsProblem(o) {
 }
 
 /**
+ * A true/false option (`probabilities` on `segment`, `segmentFace`,
+ * `segmentVideoFrame`, `startVideo`): the TypeError, or null (undefined is the
+ * default, false). A truthy string such as 'yes' is refused rather than taken for true.
+ */
+export function booleanOptionProblem(name, value) {
+  if (value === undefined || typeof value === 'boolean') return null;
+  return new TypeError(`invalid option: ${name} must be true or false, not ${shown(value)}`);
+}
+
+/**
  * null if the rectangle `{ x, y, w, h }` (a face box or a crop, in image pixels)
  * overlaps the `width`×`height` image, else the RangeError (`what`: 'face box' or 'crop').
  */

@@ -216,7 +216,7 @@ const handlers = {
     return { result: state.info };
   },
   async segment({ data, width, height, probabilities }) {
-    const { seg } = state ?? (await ready);
+    const { seg, info } = state ?? (await ready);
     const t0 = performance.now();
     const r = probabilities ? seg.segmentProbabilities(data, width, height) : seg.segment(data, width, height);
     const ms = performance.now() - t0;
@@ -224,7 +224,8 @@ const handlers = {
     const transfer = [r.labels.buffer];
     if (probabilities) {
       result.probabilities = r.probabilities;
-      transfer.push(r.probabilities.buffer);
+      result.confidence = planesByClass(r.confidence, info.classes, r.width * r.height);
+      transfer.push(r.probabilities.buffer, r.confidence.buffer);
     }
     return { result, transfer };
   },
@@ -244,18 +245,19 @@ const handlers = {
     const { wasm } = state ?? (await ready);
     return { result: wasm.cropFor(box, width, height) };
   },
-  async segmentFace({ data, width, height, box, crop }) {
-    const { wasm, seg } = state ?? (await ready);
+  async segmentFace({ data, width, height, box, crop, probabilities }) {
+    const { wasm, seg, info } = state ?? (await ready);
     const c = crop ?? wasm.cropFor(box, width, height);
     const t0 = performance.now();
-    const r = seg.segmentCrop({ data, width, height }, c);
+    const r = seg.segmentCrop({ data, width, height }, c, !!probabilities);
     const ms = performance.now() - t0;
-    return { result: { labels: r.labels, width, height, crop: r.crop, box: box ?? null, ms }, transfer: [r.labels.buffer] };
+    const result = { labels: r.labels, width, height, crop: r.crop, box: box ?? null, ms };
+    return { result, transfer: withConfidence(result, r, info, width * height) };
   },
   // Live video: detection every `detectEvery` frames (fast settings), the box
   // smoothed by the frame crate's BoxTracker, then the face crop segmented. Without
   // a face (yet) the whole frame is segmented as it is.
-  async segmentVideoFrame({ data, width, height, detectEvery = 5, detectOptions }) {
+  async segmentVideoFrame({ data, width, height, detectEvery = 5, detectOptions, probabilities }) {
     const st = state ?? (await ready);
     const { wasm, seg } = st;
     let detectMs = null;
@@ -274,15 +276,13 @@ const handlers = {
     let crop = null;
     if (box) {
       crop = wasm.cropFor(box, width, height);
-      r = seg.segmentCrop({ data, width, height }, crop);
+      r = seg.segmentCrop({ data, width, height }, crop, !!probabilities);
     } else {
-      r = seg.segment(data, width, height);
+      r = probabilities ? seg.segmentProbabilities(data, width, height) : seg.segment(data, width, height);
     }
     const segmentMs = performance.now() - t1;
-    return {
-      result: { labels: r.labels, width, height, box, crop, detected: detectMs !== null, detectMs, segmentMs, ms: segmentMs + (detectMs ?? 0) },
-      transfer: [r.labels.buffer],
-    };
+    const result = { labels: r.labels, width, height, box, crop, detected: detectMs !== null, detectMs, segmentMs, ms: segmentMs + (detectMs ?? 0) };
+    return { result, transfer: withConfidence(result, r, st.info, width * height) };
   },
   async resetTracking() {
     const st = state ?? (await ready);
@@ -300,6 +300,32 @@ const handlers = {
     wasm._testPanic(message, !!inPool);
   },
 };
+
+/**
+ * The wasm's confidence planes (one Float32Array: the photo classes' planes of
+ * `pixels` values back to back, in class order) as `{ background, skin, ... }`:
+ * views of that one buffer, which is transferred, not copied.
+ */
+function planesByClass(flat, classes, pixels) {
+  if (flat.length !== classes.length * pixels) {
+    throw new Error(`faceforest: ${flat.length} confidence values for ${classes.length} classes of ${pixels} pixels`);
+  }
+  const out = {};
+  classes.forEach((c, k) => {
+    out[c.name] = flat.subarray(k * pixels, (k + 1) * pixels);
+  });
+  return out;
+}
+
+/** Adds `confidence` to `result` when the wasm gave planes; the buffers to transfer. */
+function withConfidence(result, r, info, pixels) {
+  const transfer = [r.labels.buffer];
+  if (r.confidence) {
+    result.confidence = planesByClass(r.confidence, info.classes, pixels);
+    transfer.push(r.confidence.buffer);
+  }
+  return transfer;
+}
 
 function needDetector(st) {
   if (!st.detector) throw new Error(`face detection is unavailable: ${st.info.detector.error}`);

@@ -346,11 +346,11 @@ fn main() {
         for (d, (dn, opts)) in detectors.iter().enumerate() {
             // Warm once (first call allocates), then time.
             if i == 0 {
-                det.detect(&sc.canvas, &opts).unwrap_or_default();
+                det.detect(&sc.canvas, opts).unwrap_or_default();
             }
             let cpu0 = thread_cpu_ms();
             let t = Instant::now();
-            let faces = det.detect(&sc.canvas, &opts).unwrap_or_default();
+            let faces = det.detect(&sc.canvas, opts).unwrap_or_default();
             det_ms[d].push(t.elapsed().as_secs_f64() * 1e3);
             if let (Some(a), Some(b)) = (cpu0, thread_cpu_ms()) {
                 det_cpu_ms[d].push(b - a);
@@ -368,7 +368,7 @@ fn main() {
                     y0 as i64,
                 );
                 let c0 = thread_cpu_ms();
-                det.detect(&flat, &opts).unwrap_or_default();
+                det.detect(&flat, opts).unwrap_or_default();
                 if let (Some(a), Some(b)) = (c0, thread_cpu_ms()) {
                     flat_cpu_ms[d].push(b - a);
                 }

@@ -349,17 +349,95 @@ pub fn paste_labels_scaled(
             labels.len()
         )));
     }
+    let mut out = vec![0u8; img_w as usize * img_h as usize];
+    for_each_crop_pixel(crop, labels_w, labels_h, img_w, img_h, |dst, src| {
+        out[dst] = labels[src];
+    })?;
+    Ok(out)
+}
+
+/// Class probabilities of a crop (`labels_w`×`labels_h` pixels, `classes` values per
+/// pixel, pixel-interleaved as the segmenter returns them) placed on the whole
+/// `img_w`×`img_h` image as planes: `classes` planes of `img_w*img_h` back to back,
+/// plane `k` holding class `k`'s probability at every pixel. Each image pixel takes
+/// its crop pixel exactly as [`paste_labels_scaled`] picks it (the same mapping), so
+/// the planes' argmax is the pasted label. Outside the crop, where the labels are
+/// background: 1 in plane 0 (background), 0 in the others.
+pub fn paste_probabilities_scaled(
+    crop: &CropRect,
+    probabilities: &[f32],
+    classes: usize,
+    labels_w: u32,
+    labels_h: u32,
+    img_w: u32,
+    img_h: u32,
+) -> Result<Vec<f32>, FrameError> {
+    let cells = labels_w as u64 * labels_h as u64;
+    if classes == 0 || probabilities.len() as u64 != cells * classes as u64 || cells == 0 {
+        return Err(FrameError::Labels(format!(
+            "{} probabilities given for a {labels_w}×{labels_h} crop of {classes} classes",
+            probabilities.len()
+        )));
+    }
+    let n = img_w as usize * img_h as usize;
+    let mut out = vec![0f32; n * classes];
+    out[..n].fill(1.0);
+    for_each_crop_pixel(crop, labels_w, labels_h, img_w, img_h, |dst, src| {
+        let p = &probabilities[src * classes..(src + 1) * classes];
+        for (k, &v) in p.iter().enumerate() {
+            out[k * n + dst] = v;
+        }
+    })?;
+    Ok(out)
+}
+
+/// Pixel-interleaved probabilities (`classes` values per pixel, as the segmenter
+/// returns them) as planes: `classes` planes of `pixels` values back to back.
+pub fn probability_planes(probabilities: &[f32], classes: usize) -> Result<Vec<f32>, FrameError> {
+    if classes == 0 || !probabilities.len().is_multiple_of(classes) {
+        return Err(FrameError::Labels(format!(
+            "{} probabilities are not whole pixels of {classes} classes",
+            probabilities.len()
+        )));
+    }
+    let n = probabilities.len() / classes;
+    let mut out = vec![0f32; probabilities.len()];
+    for (i, p) in probabilities.chunks_exact(classes).enumerate() {
+        for (k, &v) in p.iter().enumerate() {
+            out[k * n + i] = v;
+        }
+    }
+    Ok(out)
+}
+
+/// The one mapping from a crop's results (at `labels_w`×`labels_h`) to the whole
+/// image: calls `f(image_index, result_index)` for every image pixel under the crop
+/// (turned or not), with the nearest result pixel. Pixels outside the crop are
+/// left alone.
+fn for_each_crop_pixel(
+    crop: &CropRect,
+    labels_w: u32,
+    labels_h: u32,
+    img_w: u32,
+    img_h: u32,
+    mut f: impl FnMut(usize, usize),
+) -> Result<(), FrameError> {
     if crop.w == 0 || crop.h == 0 {
         return Err(FrameError::Labels("the crop is empty".into()));
     }
-    let mut out = vec![0u8; img_w as usize * img_h as usize];
+    if labels_w == 0 || labels_h == 0 {
+        return Err(FrameError::Labels(format!(
+            "the crop's results are {labels_w}×{labels_h}"
+        )));
+    }
+    let (lw, lh) = (labels_w as usize, labels_h as usize);
+    let (fx, fy) = (
+        labels_w as f64 / crop.w as f64,
+        labels_h as f64 / crop.h as f64,
+    );
     if crop.angle != 0.0 {
-        // Each image pixel under the turned crop takes the label at its crop position.
+        // Each image pixel under the turned crop takes the result at its crop position.
         let (bx0, by0, bx1, by1) = crop.bounds();
-        let (fx, fy) = (
-            labels_w as f64 / crop.w as f64,
-            labels_h as f64 / crop.h as f64,
-        );
         let ys = (by0.floor().max(0.0) as u32)..(by1.ceil().min(img_h as f64).max(0.0) as u32);
         let xs = (bx0.floor().max(0.0) as u32)..(bx1.ceil().min(img_w as f64).max(0.0) as u32);
         for y in ys {
@@ -368,34 +446,31 @@ pub fn paste_labels_scaled(
                 if u < 0.0 || v < 0.0 || u >= crop.w as f64 || v >= crop.h as f64 {
                     continue;
                 }
-                let lx = ((u * fx) as usize).min(labels_w as usize - 1);
-                let ly = ((v * fy) as usize).min(labels_h as usize - 1);
-                out[y as usize * img_w as usize + x as usize] = labels[ly * labels_w as usize + lx];
+                let lx = ((u * fx) as usize).min(lw - 1);
+                let ly = ((v * fy) as usize).min(lh - 1);
+                f(y as usize * img_w as usize + x as usize, ly * lw + lx);
             }
         }
-        return Ok(out);
+        return Ok(());
     }
     let x0 = crop.x.max(0) as i64;
     let y0 = crop.y.max(0) as i64;
     let x1 = (crop.x as i64 + crop.w as i64).min(img_w as i64);
     let y1 = (crop.y as i64 + crop.h as i64).min(img_h as i64);
     if x0 >= x1 || y0 >= y1 {
-        return Ok(out);
+        return Ok(());
     }
-    let fx = labels_w as f64 / crop.w as f64;
-    let fy = labels_h as f64 / crop.h as f64;
     let lx: Vec<usize> = (x0..x1)
-        .map(|x| ((((x - crop.x as i64) as f64 + 0.5) * fx) as usize).min(labels_w as usize - 1))
+        .map(|x| ((((x - crop.x as i64) as f64 + 0.5) * fx) as usize).min(lw - 1))
         .collect();
     for y in y0..y1 {
-        let ly = ((((y - crop.y as i64) as f64 + 0.5) * fy) as usize).min(labels_h as usize - 1);
-        let src = &labels[ly * labels_w as usize..(ly + 1) * labels_w as usize];
-        let dst = &mut out[y as usize * img_w as usize..(y as usize + 1) * img_w as usize];
+        let ly = ((((y - crop.y as i64) as f64 + 0.5) * fy) as usize).min(lh - 1);
+        let row = y as usize * img_w as usize;
         for (x, &l) in (x0..x1).zip(&lx) {
-            dst[x as usize] = src[l];
+            f(row + x as usize, ly * lw + l);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -595,5 +670,90 @@ mod tests {
                 assert_eq!(back[(y * 9 + x) as usize], want, "({x},{y})");
             }
         }
+    }
+
+    /// Argmax of each pixel's probabilities (first of equals), as the segmenter picks labels.
+    fn argmax(p: &[f32]) -> u8 {
+        let mut best = 0;
+        for (k, &v) in p.iter().enumerate() {
+            if v > p[best] {
+                best = k;
+            }
+        }
+        best as u8
+    }
+
+    #[test]
+    fn pasted_planes_follow_the_pasted_labels() {
+        // Crop results at another size than the crop (as from a downscaled crop), with
+        // a different winning class per pixel.
+        let (lw, lh, classes) = (7u32, 9u32, 7usize);
+        let mut probs = Vec::new();
+        for i in 0..(lw * lh) as usize {
+            let win = (i * 5 + i / 3) % classes;
+            let mut p: Vec<f32> = (0..classes).map(|k| 0.02 + 0.01 * k as f32).collect();
+            p[win] = 0.5;
+            let sum: f32 = p.iter().sum();
+            probs.extend(p.iter().map(|v| v / sum));
+        }
+        let labels: Vec<u8> = probs.chunks_exact(classes).map(argmax).collect();
+        let (iw, ih) = (40u32, 30u32);
+        let upright = CropRect::upright(-3, 4, 20, 25);
+        let turned = CropRect {
+            x: 12,
+            y: 2,
+            w: 18,
+            h: 24,
+            angle: 0.4,
+        };
+        for crop in [upright, turned] {
+            let pasted = paste_labels_scaled(&crop, &labels, lw, lh, iw, ih).unwrap();
+            let planes =
+                paste_probabilities_scaled(&crop, &probs, classes, lw, lh, iw, ih).unwrap();
+            let n = (iw * ih) as usize;
+            assert_eq!(planes.len(), n * classes);
+            let (mut inside, mut outside) = (0, 0);
+            for y in 0..ih {
+                for x in 0..iw {
+                    let i = (y * iw + x) as usize;
+                    let p: Vec<f32> = (0..classes).map(|k| planes[k * n + i]).collect();
+                    let sum: f32 = p.iter().sum();
+                    assert!((sum - 1.0).abs() < 1e-5, "{crop:?} ({x},{y}) sums to {sum}");
+                    assert_eq!(argmax(&p), pasted[i], "{crop:?} ({x},{y})");
+                    let (u, v) = crop.to_crop(x as f64 + 0.5, y as f64 + 0.5);
+                    if u >= 0.0 && v >= 0.0 && u < crop.w as f64 && v < crop.h as f64 {
+                        inside += 1;
+                    } else {
+                        outside += 1;
+                        assert_eq!(p[0], 1.0, "{crop:?} ({x},{y}) is outside the crop");
+                        assert!(p[1..].iter().all(|&v| v == 0.0));
+                    }
+                }
+            }
+            // Both kinds of pixel were seen, and the crop's pixels are not all one class.
+            assert!(
+                inside > 200 && outside > 200,
+                "{crop:?}: {inside} in, {outside} out"
+            );
+            let mut seen = pasted.clone();
+            seen.sort();
+            seen.dedup();
+            assert!(seen.len() == classes, "{crop:?}: classes pasted {seen:?}");
+        }
+        // Wrong lengths are refused.
+        assert!(
+            paste_probabilities_scaled(&upright, &probs[1..], classes, lw, lh, iw, ih).is_err()
+        );
+        assert!(paste_probabilities_scaled(&upright, &probs, 0, lw, lh, iw, ih).is_err());
+    }
+
+    #[test]
+    fn planes_of_interleaved_probabilities() {
+        let p = [0.1, 0.9, 0.3, 0.7, 0.6, 0.4];
+        assert_eq!(
+            probability_planes(&p, 2).unwrap(),
+            vec![0.1, 0.3, 0.6, 0.9, 0.7, 0.4]
+        );
+        assert!(probability_planes(&p, 4).is_err());
     }
 }

@@ -163,7 +163,7 @@ struct View {
 
 impl View {
     /// Source position of the view point (`u`, `v`), both in [0, 1].
-    fn to_src(&self, u: f32, v: f32) -> [f32; 2] {
+    fn to_src(self, u: f32, v: f32) -> [f32; 2] {
         let (sin, cos) = self.angle.sin_cos();
         let (du, dv) = ((u - 0.5) * self.side, (v - 0.5) * self.side);
         [self.cx + du * cos - dv * sin, self.cy + du * sin + dv * cos]

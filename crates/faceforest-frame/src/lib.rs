@@ -9,7 +9,10 @@
 //! FaceDetector::detect  ->  crop_for  ->  extract_crop  ->  Segmenter::segment  ->  paste_labels
 //! ```
 //!
-//! [`segment_framed`] does the last three steps in one call. [`BoxTracker`] /
+//! [`segment_framed`] does the last three steps in one call ([`segment_framed_with`]
+//! also pastes back the class probabilities as planes, with
+//! [`paste_probabilities_scaled`], which maps pixels exactly as `paste_labels_scaled`
+//! does). [`BoxTracker`] /
 //! [`smooth_box`] steady the box from frame to frame for webcam tracking.
 //!
 //! Everything here is wasm-compatible: the detector model is read from bytes (the
@@ -25,7 +28,7 @@ mod tflite;
 
 pub use crop::{
     crop_for, crop_for_with, extract_crop, ideal_crop, paste_labels, paste_labels_scaled,
-    shift_inside, CropRect, Overhang,
+    paste_probabilities_scaled, probability_planes, shift_inside, CropRect, Overhang,
 };
 pub use crop::{
     training_framing, CROP_ASPECT, CROP_CENTRE_DX, CROP_CENTRE_DY, CROP_HEIGHT, CROP_MARGIN,
@@ -33,7 +36,7 @@ pub use crop::{
 };
 pub use detect::{DetectOptions, FaceBox, FaceDetector, EYE_RAISE, REFINE_SIDES};
 pub use error::FrameError;
-pub use segment::{segment_framed, FramedSegmentation};
+pub use segment::{segment_framed, segment_framed_with, FramedSegmentation};
 pub use smooth::{smooth_box, BoxTracker, SmoothParams};
 
 /// Runs the detector's network alone on a prepared input (128×128×3 floats in

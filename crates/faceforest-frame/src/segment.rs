@@ -1,7 +1,10 @@
 //! Crop → segment → paste back in one call.
 
-use crate::crop::{extract_crop, paste_labels_scaled, CropRect, Overhang, TRAIN_HEIGHT};
+use crate::crop::{
+    extract_crop, paste_labels_scaled, paste_probabilities_scaled, CropRect, Overhang, TRAIN_HEIGHT,
+};
 use crate::error::FrameError;
+use faceforest::classes::NUM_PHOTO_CLASSES;
 use faceforest::Segmenter;
 use image::RgbImage;
 
@@ -12,6 +15,12 @@ pub struct FramedSegmentation {
     pub width: u32,
     pub height: u32,
     pub labels: Vec<u8>,
+    /// When asked for ([`segment_framed_with`]): the photo classes' probabilities as
+    /// planes, [`faceforest::classes::NUM_PHOTO_CLASSES`] planes of `width*height`
+    /// back to back (class order: background, skin, hair, ...), pasted back exactly
+    /// as the labels are (their argmax is the label). Outside the crop: background 1,
+    /// the other classes 0.
+    pub confidence: Option<Vec<f32>>,
     pub crop: CropRect,
 }
 
@@ -24,6 +33,18 @@ pub fn segment_framed(
     crop: &CropRect,
     overhang: Overhang,
 ) -> Result<FramedSegmentation, FrameError> {
+    segment_framed_with(seg, img, crop, overhang, false)
+}
+
+/// [`segment_framed`], and with `confidence` the class probabilities pasted back too
+/// (see [`FramedSegmentation::confidence`]).
+pub fn segment_framed_with(
+    seg: &Segmenter,
+    img: &RgbImage,
+    crop: &CropRect,
+    overhang: Overhang,
+    confidence: bool,
+) -> Result<FramedSegmentation, FrameError> {
     if img.width() == 0 || img.height() == 0 {
         return Err(FrameError::InvalidImage("the image is empty".into()));
     }
@@ -35,7 +56,7 @@ pub fn segment_framed(
         ))
     })?;
     let cut = extract_crop(img, crop, overhang, Some(TRAIN_HEIGHT));
-    let s = seg.segment(&cut, false)?;
+    let s = seg.segment(&cut, confidence)?;
     let labels = paste_labels_scaled(
         crop,
         &s.labels,
@@ -44,10 +65,23 @@ pub fn segment_framed(
         img.width(),
         img.height(),
     )?;
+    let confidence = match &s.probabilities {
+        Some(p) => Some(paste_probabilities_scaled(
+            crop,
+            p,
+            NUM_PHOTO_CLASSES,
+            s.width,
+            s.height,
+            img.width(),
+            img.height(),
+        )?),
+        None => None,
+    };
     Ok(FramedSegmentation {
         width: img.width(),
         height: img.height(),
         labels,
+        confidence,
         crop: *crop,
     })
 }

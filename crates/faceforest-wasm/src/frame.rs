@@ -4,7 +4,7 @@
 use crate::{err, get, read_image, set, Segmenter};
 use faceforest_frame::{self as frame, CropRect, DetectOptions, FaceBox};
 use image::RgbImage;
-use js_sys::{Array, Object, Uint8Array};
+use js_sys::{Array, Float32Array, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 fn num(v: &JsValue, key: &str) -> Option<f64> {
@@ -219,21 +219,38 @@ pub fn paste_labels(
 
 #[wasm_bindgen]
 impl Segmenter {
-    /// `segmentCrop(imageData, crop)` → `{ labels, width, height, crop }`: segments
-    /// `crop` (edge-padded where it leaves the image) and pastes the labels back onto
-    /// the whole image (background outside the crop).
+    /// `segmentCrop(imageData, crop, confidence?)` → `{ labels, width, height, crop }`:
+    /// segments `crop` (edge-padded where it leaves the image) and pastes the labels
+    /// back onto the whole image (background outside the crop). With `confidence`
+    /// true, also `confidence`: a `Float32Array` of the seven photo classes'
+    /// probabilities as planes of `width*height` back to back, pasted as the labels
+    /// are (background 1, the others 0 outside the crop).
     #[wasm_bindgen(js_name = segmentCrop)]
-    pub fn segment_crop(&self, image: &JsValue, crop: &JsValue) -> Result<Object, JsError> {
+    pub fn segment_crop(
+        &self,
+        image: &JsValue,
+        crop: &JsValue,
+        confidence: Option<bool>,
+    ) -> Result<Object, JsError> {
         let (rgba, w, h) = read_image(image, None, None)?;
         let c = crop_from_js(crop)?;
         let img = rgb_of(&rgba, w, h);
-        let s = frame::segment_framed(&self.inner, &img, &c, frame::Overhang::default())
-            .map_err(err)?;
+        let s = frame::segment_framed_with(
+            &self.inner,
+            &img,
+            &c,
+            frame::Overhang::default(),
+            confidence.unwrap_or(false),
+        )
+        .map_err(err)?;
         let out = Object::new();
         set(&out, "labels", &Uint8Array::from(&s.labels[..]));
         set(&out, "width", &s.width.into());
         set(&out, "height", &s.height.into());
         set(&out, "crop", &crop_to_js(&s.crop));
+        if let Some(p) = &s.confidence {
+            set(&out, "confidence", &Float32Array::from(&p[..]));
+        }
         Ok(out)
     }
 }

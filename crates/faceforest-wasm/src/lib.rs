@@ -277,7 +277,8 @@ impl Segmenter {
     }
 
     /// As `segment`, plus `probabilities`: a `Float32Array` of `width*height` rows
-    /// of the seven photo classes.
+    /// of the seven photo classes, and the same as planes in `confidence` (seven
+    /// planes of `width*height` back to back, the layout of `segmentCrop`'s).
     #[wasm_bindgen(js_name = segmentProbabilities)]
     pub fn segment_probabilities(
         &self,
@@ -303,6 +304,10 @@ impl Segmenter {
         set(&out, "height", &s.height.into());
         if let Some(p) = &s.probabilities {
             set(&out, "probabilities", &Float32Array::from(&p[..]));
+            let planes =
+                faceforest_frame::probability_planes(p, faceforest::classes::NUM_PHOTO_CLASSES)
+                    .map_err(err)?;
+            set(&out, "confidence", &Float32Array::from(&planes[..]));
         }
         Ok(out)
     }
