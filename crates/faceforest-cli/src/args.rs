@@ -512,9 +512,9 @@ fn face_box(s: &str) -> Result<[f32; 4], String> {
                 .map_err(|_| format!("{p:?} is not a number"))
         })
         .collect::<Result<_, _>>()?;
-    match v.as_slice() {
-        &[x, y, w, h] if v.iter().all(|c| c.is_finite()) && w > 0.0 && h > 0.0 => Ok([x, y, w, h]),
-        &[_, _, _, _] => Err(format!("{s}: the numbers must be finite and W, H positive")),
+    match *v.as_slice() {
+        [x, y, w, h] if v.iter().all(|c| c.is_finite()) && w > 0.0 && h > 0.0 => Ok([x, y, w, h]),
+        [_, _, _, _] => Err(format!("{s}: the numbers must be finite and W, H positive")),
         _ => Err(format!("{s}: give four numbers, X,Y,W,H")),
     }
 }
