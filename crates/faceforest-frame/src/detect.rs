@@ -305,14 +305,21 @@ impl FaceDetector {
         let mut faces = Vec::new();
         for (a, anchor) in self.anchors.iter().enumerate() {
             let logit = scores[a].clamp(-100.0, 100.0);
-            if logit < logit_min {
+            // `!(>=)`: a NaN score (a damaged model) is no face.
+            if !(logit >= logit_min) {
                 continue;
             }
             let r = &regs[a * VALUES..][..VALUES];
             let k = INPUT as f32;
             let (cx, cy) = (r[0] / k + anchor[0], r[1] / k + anchor[1]);
             let (w, h) = (r[2] / k, r[3] / k);
-            if !(w > 0.0 && h > 0.0) {
+            if !(w > 0.0
+                && h > 0.0
+                && w.is_finite()
+                && h.is_finite()
+                && cx.is_finite()
+                && cy.is_finite())
+            {
                 continue;
             }
             let mut kp = [[0f32; 2]; 6];
@@ -320,6 +327,9 @@ impl FaceDetector {
                 *p = to_src(r[4 + 2 * i] / k + anchor[0], r[5 + 2 * i] / k + anchor[1]);
             }
             // A turned view's box is taken as the same-sized upright box about its centre.
+            if kp.iter().flatten().any(|v| !v.is_finite()) {
+                continue;
+            }
             let [x, y] = to_src(cx, cy);
             faces.push(FaceBox {
                 x: x - w * scale / 2.0,
@@ -426,10 +436,12 @@ fn tile_levels(w: f32, h: f32) -> Vec<Vec<View>> {
 fn weighted_nms(mut found: Vec<FaceBox>) -> Vec<FaceBox> {
     found.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut out = Vec::new();
-    while let Some(top) = found.first().copied() {
-        let (group, rest): (Vec<FaceBox>, Vec<FaceBox>) = found
-            .into_iter()
-            .partition(|f| top.iou(f) > NMS_IOU || *f == top);
+    while !found.is_empty() {
+        // The top always leaves with its group, so the loop ends whatever the values.
+        let top = found.remove(0);
+        let (mut group, rest): (Vec<FaceBox>, Vec<FaceBox>) =
+            found.into_iter().partition(|f| top.iou(f) > NMS_IOU);
+        group.insert(0, top);
         found = rest;
         out.push(FaceBox {
             score: top.score,
@@ -661,6 +673,9 @@ mod tests {
             score: s,
             keypoints: Some([[x, 0.0]; 6]),
         };
+        // A NaN box (from a damaged network) still leaves the loop.
+        let nan = weighted_nms(vec![f(f32::NAN, 0.9), f(f32::NAN, 0.8)]);
+        assert_eq!(nan.len(), 2);
         let out = weighted_nms(vec![f(0.0, 0.9), f(1.0, 0.3), f(50.0, 0.8)]);
         assert_eq!(out.len(), 2);
         assert!((out[0].x - 0.25).abs() < 1e-5);

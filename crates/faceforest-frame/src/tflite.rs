@@ -16,10 +16,14 @@
 
 use crate::error::FrameError;
 
-/// Tensors larger than this (elements) are refused at load.
-const MAX_TENSOR_ELEMENTS: usize = 1 << 24;
-/// All tensors together (elements).
-const MAX_TOTAL_ELEMENTS: usize = 1 << 26;
+/// Tensors larger than this (elements) are refused at load (BlazeFace's largest:
+/// 98,304).
+const MAX_TENSOR_ELEMENTS: usize = 1 << 22;
+/// All tensors together (elements; BlazeFace's: about 1.5 million).
+const MAX_TOTAL_ELEMENTS: usize = 1 << 24;
+/// Work per run, in multiply-adds (BlazeFace short range: 31 million). A file whose
+/// shapes ask for more is refused at load rather than running for minutes.
+pub const MAX_MULTIPLY_ADDS: u64 = 300_000_000;
 
 fn bad(msg: impl Into<String>) -> FrameError {
     FrameError::Model(msg.into())
@@ -734,6 +738,32 @@ impl Graph {
                     tensors[o].name
                 )));
             }
+        }
+        let work: u64 = ops
+            .iter()
+            .map(|op| match op {
+                Op::Conv {
+                    output, weights, ..
+                } => tensors[*output].shape.iter().product::<usize>() as u64 * weights.k as u64,
+                Op::Depthwise { output, win, .. } | Op::MaxPool { output, win, .. } => {
+                    tensors[*output].shape.iter().product::<usize>() as u64
+                        * (win.kh * win.kw) as u64
+                }
+                Op::Add { output, .. }
+                | Op::Relu { output, .. }
+                | Op::Copy { output, .. }
+                | Op::Pad { output, .. }
+                | Op::Concat { output, .. } => {
+                    tensors[*output].shape.iter().product::<usize>() as u64
+                }
+            })
+            .sum();
+        if work > MAX_MULTIPLY_ADDS {
+            return Err(bad(format!(
+                "the network needs {} million multiply-adds per image; at most {} million are accepted (BlazeFace short range needs 31)",
+                work / 1_000_000,
+                MAX_MULTIPLY_ADDS / 1_000_000
+            )));
         }
         let mut last_use = vec![0usize; tensors.len()];
         for (k, op) in ops.iter().enumerate() {

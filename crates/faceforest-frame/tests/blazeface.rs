@@ -109,3 +109,30 @@ fn a_foreign_or_damaged_model_is_an_error_not_a_panic() {
         }
     }
 }
+
+/// A copy of the model damaged by the fuzzer (libFuzzer reported a timeout): its
+/// network puts out NaNs, and a NaN box never left the suppression loop, which
+/// grew its output until the process was killed. Non-finite detections are now
+/// dropped and the loop always removes its top box: the detection finishes.
+#[test]
+fn a_damaged_model_that_gives_nans_finds_nothing_and_finishes() {
+    let bytes =
+        std::fs::read(root().join("crates/faceforest-frame/tests/data/fuzz-slow-model.tflite"))
+            .unwrap();
+    let t = std::time::Instant::now();
+    if let Ok(d) = FaceDetector::from_model_bytes(&bytes) {
+        for img in [
+            image::RgbImage::from_pixel(40, 30, image::Rgb([120, 90, 60])),
+            astronaut(),
+        ] {
+            let faces = d.detect(&img, &DetectOptions::default()).unwrap();
+            assert!(
+                faces
+                    .iter()
+                    .all(|f| f.x.is_finite() && f.w.is_finite() && f.score.is_finite()),
+                "{faces:?}"
+            );
+        }
+    }
+    assert!(t.elapsed().as_secs() < 30, "{:?}", t.elapsed());
+}
