@@ -328,7 +328,7 @@ test('a bad detector model does not stop plain segmentation: info.detector says 
       empty: { detectorBytes: new Uint8Array(0) },
       cut: { detectorBytes: tflite.slice(0, 100_000) }, // an incomplete download
       oldSeeta: { detectorUrl: '/web/demo/assets/astronaut.png' }, // any other file by URL
-      missing: { detectorUrl: '/web/models/seeta_fd_frontal_v1.0.bin' }, // 404
+      missing: { detectorUrl: '/web/models/no-such-detector.tflite' }, // 404
     };
     for (const [name, opts] of Object.entries(cases)) {
       const seg = await ff.createSegmenter({ modelBytes: model, ...opts });
@@ -356,7 +356,7 @@ test('a bad detector model does not stop plain segmentation: info.detector says 
   assert.equal(r.oldSeeta.detector.error, r.faceforestModel.detector.error);
   assert.equal(r.empty.detector.error, 'face detector model: the model buffer is empty');
   assert.equal(r.cut.detector.error, 'face detector model: the file is truncated or not a TensorFlow Lite model');
-  assert.match(r.missing.detector.error, /^could not fetch the face detector model from http:\/\/127\.0\.0\.1:\d+\/web\/models\/seeta_fd_frontal_v1\.0\.bin: HTTP 404 Not Found$/);
+  assert.match(r.missing.detector.error, /^could not fetch the face detector model from http:\/\/127\.0\.0\.1:\d+\/web\/models\/no-such-detector\.tflite: HTTP 404 Not Found$/);
   await page.close();
 });
 

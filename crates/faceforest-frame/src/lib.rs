@@ -1,12 +1,14 @@
 //! Face framing for faceforest: find the face in a photo and derive the crop the
 //! segmenter expects.
 //!
-//! The forest was trained on FASSEG photos, which are tight, centred 363×512 crops
-//! of a face, and it leans on pixel location. A selfie or webcam frame must therefore
-//! be cropped to that framing before segmenting, and the labels pasted back:
+//! The forest was trained on FASSEG photos, which are tight, centred, upright
+//! 363×512 crops of a face, and it leans on pixel location. A selfie or webcam frame
+//! must therefore be cropped to that framing — turned with a tilted head — before
+//! segmenting, and the labels pasted back:
 //!
 //! ```text
-//! FaceDetector::detect  ->  crop_for  ->  extract_crop  ->  Segmenter::segment  ->  paste_labels
+//! FaceDetector::detect (BlazeFace, src/tflite.rs)  ->  crop_for  ->  extract_crop
+//!     ->  Segmenter::segment  ->  paste_labels
 //! ```
 //!
 //! [`segment_framed`] does the last three steps in one call ([`segment_framed_with`]

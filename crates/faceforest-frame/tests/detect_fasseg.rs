@@ -53,9 +53,8 @@ fn finds_exactly_one_face_inside_a_fasseg_photo() {
         assert_eq!(faces.len(), 1, "{name}: {faces:?}");
         let f = faces[0];
         let (w, h) = (img.width() as f32, img.height() as f32);
-        // The box lies inside the photo and is face-sized. rustface's square box can
-        // poke out of these tight crops by a few pixels (1.png: 354 px wide, box
-        // x 12..364), so allow 4% of the width.
+        // The box lies inside the photo and is face-sized; a face box can poke out of
+        // these tight crops by a few pixels, so allow 4% of the width.
         let slack = 0.04 * w;
         assert!(
             f.x >= -slack && f.y >= -slack && f.x + f.w <= w + slack && f.y + f.h <= h + slack,
