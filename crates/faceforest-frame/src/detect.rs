@@ -305,8 +305,8 @@ impl FaceDetector {
         let mut faces = Vec::new();
         for (a, anchor) in self.anchors.iter().enumerate() {
             let logit = scores[a].clamp(-100.0, 100.0);
-            // `!(>=)`: a NaN score (a damaged model) is no face.
-            if !(logit >= logit_min) {
+            // A NaN score (a damaged model) is no face either.
+            if logit.is_nan() || logit < logit_min {
                 continue;
             }
             let r = &regs[a * VALUES..][..VALUES];
