@@ -249,6 +249,26 @@ test('numeric options out of range and boxes outside the image are refused with 
   await page.close();
 });
 
+test('checkColour: a gray photo is refused with the core\'s message, a colour one passes', async () => {
+  const page = await harness(browser, plain);
+  const r = await page.evaluate(async ({ u }) => {
+    const msg = (p) => p.then((v) => `resolved ${v}`, (e) => `${e.name}: ${e.message}`);
+    const seg = await ff.createSegmenter({ modelUrl: u });
+    const img = await decodePng('/web/demo/assets/astronaut.png');
+    const gray = new ImageData(img.width, img.height);
+    for (let i = 0; i < img.data.length; i += 4) {
+      const v = Math.round(0.299 * img.data[i] + 0.587 * img.data[i + 1] + 0.114 * img.data[i + 2]);
+      gray.data.set([v, v, v, 255], i);
+    }
+    const out = { colour: await msg(seg.checkColour(img)), gray: await msg(seg.checkColour(gray)) };
+    seg.dispose();
+    return out;
+  }, { u: MODEL_URL });
+  await page.close();
+  assert.equal(r.colour, 'resolved null');
+  assert.equal(r.gray, 'Error: invalid image: the photo is grayscale (black and white); the model was trained on colour photos and finds no skin or face parts in gray ones — use a colour photo');
+});
+
 test('the face detector (BlazeFace): one face with six landmarks in the sample portrait, in both builds; boxes passed back keep their landmarks', async () => {
   const r = {};
   for (const [name, server] of [['threads', coi], ['single', plain]]) {

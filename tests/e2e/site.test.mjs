@@ -332,6 +332,31 @@ test('no face: says so and offers to segment the whole picture; a bad file gets 
     '“not-an-image.png” cannot be used: the file is not a PNG, JPEG or WebP image (it starts with bytes 74 68 69 73); accepted formats: PNG, JPEG or WebP.',
   );
   assert.equal(await page.isVisible('h1'), true, 'the page is still there');
+
+  // A black-and-white photo (the sample portrait in gray): the model would find no
+  // skin or face parts in it, so the page says so and shows no labels.
+  const grayFile = path.join(ART, 'gray-portrait.png');
+  const gray64 = await page.evaluate(async () => {
+    const img = await createImageBitmap(await (await fetch('assets/astronaut.png')).blob());
+    const c = new OffscreenCanvas(img.width, img.height);
+    const ctx = c.getContext('2d');
+    ctx.filter = 'grayscale(1)';
+    ctx.drawImage(img, 0, 0);
+    const bytes = new Uint8Array(await (await c.convertToBlob({ type: 'image/png' })).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    return btoa(s);
+  });
+  fs.writeFileSync(grayFile, Buffer.from(gray64, 'base64'));
+  await mark(page);
+  await page.setInputFiles('#file', grayFile);
+  assert.equal(await waitState(page, ['error', 'done', 'noface'], 20_000), 'error');
+  assert.equal(
+    await page.textContent('#alert'),
+    '“gray-portrait.png”: the photo is grayscale (black and white); the model was trained on colour photos and finds no skin or face parts in gray ones — use a colour photo.',
+  );
+  assert.equal(await page.isVisible('#result'), false, 'no labels shown for a gray photo');
+  assert.doesNotMatch(await page.textContent('#status'), /Segmented/);
 });
 
 test('a (fake) webcam is segmented live in the worker, with an fps readout and a tracked face box', async () => {

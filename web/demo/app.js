@@ -530,6 +530,16 @@ async function usePicture(bitmap, name) {
   revealResult();
   el.caption.textContent = `${name} — ${fullW}×${fullH}${workW !== fullW ? `, segmented at ${workW}×${workH}` : ''}`;
 
+  try {
+    // A gray photo would come back as background and hair only: say so instead.
+    await st.seg.checkColour(st.photo.work);
+  } catch (e) {
+    if (token !== st.token) return;
+    status('');
+    showError(`“${name}”: ${e.message.replace(/^invalid image: /, '')}.`, { keepResult: false });
+    return;
+  }
+  if (token !== st.token) return;
   if (!st.info.detector.available) {
     await segmentWhole();
     return;

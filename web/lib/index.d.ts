@@ -342,6 +342,12 @@ export interface Segmenter {
   /** RGBA overlay, ready for `new ImageData(rgba, width, height)`. */
   colourise(labels: Uint8Array, options?: ColouriseOptions): Promise<ResultRgba>;
   /**
+   * Resolves `null` for a colour photo; rejects with `invalid image: the photo is
+   * grayscale …` for a gray one, in which the model finds no skin or face parts.
+   * `segment` does not apply it (a dim video frame can look gray): call it for photos.
+   */
+  checkColour(image: ImageSource, options?: SegmentOptions): Promise<null>;
+  /**
    * Faces in the image (BlazeFace), largest first, with six landmarks and the roll
    * each (needs `detectorUrl`/`detectorBytes`).
    */

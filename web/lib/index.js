@@ -472,6 +472,13 @@ export async function createSegmenter(options = {}) {
      * for live video), `scoreThreshold` (in (0, 1), default 0.5). Rejects if the
      * segmenter was created without a (loadable) detector; see `info.detector`.
      */
+    /**
+     * Resolves `null` for a colour photo and rejects with the core's message for a
+     * grayscale one (`invalid image: the photo is grayscale …`): the model finds no
+     * skin or face parts in a gray photo, so a page should say so rather than show
+     * wrong labels. Not applied by `segment` itself (a dim video frame can look gray).
+     */
+    checkColour: (image, options) => send('checkColour', image, options ?? {}, {}),
     detectFaces: async (image, options = {}) => {
       const { transfer, ...detectOptions } = options ?? {};
       const problem = detectOptionsProblem(detectOptions);

@@ -3,7 +3,7 @@
 // Messages are handled one at a time, in arrival order; loading happens once.
 //
 // Protocol (from index.js): { id, panicChannel, type: 'init' | 'segment' | 'colourise' |
-//   'detect' | 'cropFor' | 'segmentFace' | 'segmentVideoFrame' | 'resetTracking' |
+//   'detect' | 'checkColour' | 'cropFor' | 'segmentFace' | 'segmentVideoFrame' | 'resetTracking' |
 //   'diagnostics' | 'panic', ... }
 // Replies: { id, ok: true, result } or { id, ok: false, error: { message, name, panic } }.
 
@@ -240,6 +240,11 @@ const handlers = {
     const t0 = performance.now();
     const faces = detector.detect({ data, width, height }, options ?? {});
     return { result: { faces, width, height, ms: performance.now() - t0 } };
+  },
+  async checkColour({ data, width, height }) {
+    const { wasm } = state ?? (await ready);
+    wasm.checkColour({ data, width, height });
+    return { result: null };
   },
   async cropFor({ box, width, height }) {
     const { wasm } = state ?? (await ready);

@@ -203,6 +203,15 @@ fn dim(v: &JsValue, what: &str) -> Result<u32, JsError> {
     }
 }
 
+/// `checkColour(imageData)`: throws the core's message when the photo is grayscale
+/// (the model was trained on colour photos and finds no skin or face parts in a gray
+/// one: `limits::check_colour`); returns nothing for a colour photo.
+#[wasm_bindgen(js_name = checkColour)]
+pub fn check_colour(image: &JsValue) -> Result<(), JsError> {
+    let (rgba, _, _) = read_image(image, None, None)?;
+    faceforest::limits::check_colour(&rgba, 4).map_err(err)
+}
+
 /// RGBA bytes, width and height from an `ImageData` (or any `{data, width, height}`
 /// object) or from `(data, width, height)`; the buffer length is checked here.
 fn read_image(
