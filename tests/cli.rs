@@ -737,6 +737,34 @@ fn astronaut() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/demo/assets/astronaut.png")
 }
 
+/// [`segment_with`], failing the test with its stderr unless it succeeds.
+fn segment_ok(extra: &[&str], photo: &Path, out: &Path) -> std::process::Output {
+    let o = segment_with(extra, photo, out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+/// `faceforest segment EXTRA PHOTO -o OUT` with the built-in model and detector.
+fn segment_with(extra: &[&str], photo: &Path, out: &Path) -> std::process::Output {
+    bin()
+        .arg("segment")
+        .args(extra)
+        .arg(photo)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// Skin pixels (class 1) below `row`.
+fn skin_below(img: &image::GrayImage, row: usize) -> usize {
+    img.rows()
+        .skip(row)
+        .flatten()
+        .filter(|p| p.0[0] == 1)
+        .count()
+}
+
 fn label_counts(path: &Path) -> (image::GrayImage, [u64; 8]) {
     // The label PNG is indexed: pixel values are class ids.
     let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
@@ -759,43 +787,17 @@ fn label_counts(path: &Path) -> (image::GrayImage, [u64; 8]) {
 #[test]
 fn segment_frames_the_face_by_default() {
     let dir = tmp("framed");
-    let out = run_ok(
-        bin()
-            .arg("segment")
-            .arg(astronaut())
-            .arg("-o")
-            .arg(dir.join("f")),
-    );
+    let out = segment_ok(&[], &astronaut(), &dir.join("f"));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("face 1 of 1"), "{err}");
     let (img, n) = label_counts(&dir.join("f/astronaut.labels.png"));
-    let skin_below = img
-        .rows()
-        .skip(200)
-        .flatten()
-        .filter(|p| p.0[0] == 1)
-        .count();
     assert!(n[1] > 5000 && n[2] > 3000, "skin and hair: {n:?}");
     assert!(n[5] > 150, "nose: {n:?}");
-    assert_eq!(skin_below, 0, "{n:?}");
-    run_ok(
-        bin()
-            .args(["segment", "--whole"])
-            .arg(astronaut())
-            .arg("-o")
-            .arg(dir.join("w")),
-    );
+    assert_eq!(skin_below(&img, 200), 0, "{n:?}");
+    segment_ok(&["--whole"], &astronaut(), &dir.join("w"));
     let (img, _) = label_counts(&dir.join("w/astronaut.labels.png"));
-    let skin_below = img
-        .rows()
-        .skip(200)
-        .flatten()
-        .filter(|p| p.0[0] == 1)
-        .count();
-    assert!(
-        skin_below > 30_000,
-        "whole picture: suit as skin {skin_below}"
-    );
+    let suit = skin_below(&img, 200);
+    assert!(suit > 30_000, "whole picture: suit as skin {suit}");
 }
 
 /// No face: the choices the page offers, said; a face box by hand frames the photo;
@@ -813,24 +815,12 @@ fn segment_without_a_face_offers_the_whole_picture_or_a_box() {
     })
     .save(&photo)
     .unwrap();
-    let o = bin()
-        .arg("segment")
-        .arg(&photo)
-        .arg("-o")
-        .arg(dir.join("o"))
-        .output()
-        .unwrap();
+    let o = segment_with(&[], &photo, &dir.join("o"));
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("wall.png: no face found; segment the whole picture with --whole, or place a face box by hand with --box X,Y,W,H"), "{err}");
     assert!(!dir.join("o/wall.labels.png").exists());
-    let o = run_ok(
-        bin()
-            .args(["segment", "--box", "30,50,60,60"])
-            .arg(&photo)
-            .arg("-o")
-            .arg(dir.join("b")),
-    );
+    let o = segment_ok(&["--box", "30,50,60,60"], &photo, &dir.join("b"));
     assert!(String::from_utf8_lossy(&o.stderr).contains("the face box given"));
     let (img, _) = label_counts(&dir.join("b/wall.labels.png"));
     assert_eq!(img.dimensions(), (120, 160));
@@ -843,41 +833,24 @@ fn segment_without_a_face_offers_the_whole_picture_or_a_box() {
         (&["--box", "1,2,0,3"][..], "W, H positive"),
         (&["--face", "2"][..], "no face found"),
     ] {
-        let o = bin()
-            .arg("segment")
-            .args(args)
-            .arg(&photo)
-            .arg("-o")
-            .arg(dir.join("x"))
-            .output()
-            .unwrap();
+        let o = segment_with(args, &photo, &dir.join("x"));
         assert!(!o.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(expect), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
-    let o = bin()
-        .args(["segment", "--face", "2"])
-        .arg(astronaut())
-        .arg("-o")
-        .arg(dir.join("x"))
-        .output()
-        .unwrap();
+    let o = segment_with(&["--face", "2"], &astronaut(), &dir.join("x"));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("--face 2 asked for, but 1 face(s) were found")
     );
     // A wrong detector model is named, with what is wrong with it.
     let fake = dir.join("fake.tflite");
     std::fs::write(&fake, b"\x89PNG\r\n\x1a\n not a network").unwrap();
-    let o = bin()
-        .arg("segment")
-        .arg("--face-model")
-        .arg(&fake)
-        .arg(astronaut())
-        .arg("-o")
-        .arg(dir.join("x"))
-        .output()
-        .unwrap();
+    let o = segment_with(
+        &["--face-model", fake.to_str().unwrap()],
+        &astronaut(),
+        &dir.join("x"),
+    );
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -897,7 +870,7 @@ fn segment_finds_the_face_in_a_panorama() {
     image::imageops::replace(&mut strip, &head, 3900, 0);
     let p = dir.join("pano.png");
     strip.save(&p).unwrap();
-    let out = run_ok(bin().arg("segment").arg(&p).arg("-o").arg(dir.join("o")));
+    let out = segment_ok(&[], &p, &dir.join("o"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("face 1 of 1"));
     let (img, n) = label_counts(&dir.join("o/pano.labels.png"));
     assert_eq!(img.dimensions(), (6000, 300));

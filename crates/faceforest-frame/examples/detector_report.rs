@@ -6,6 +6,8 @@
 //!   cargo run --release -p faceforest-frame --example detector_report -- \
 //!       [--fasseg DIR] [--celebamask datasets/celebamask-hq.toml]
 
+mod common;
+
 use faceforest::dataset::description::{Description, Part};
 use faceforest::dataset::fasseg;
 use faceforest::pipeline::Photo;
@@ -87,18 +89,9 @@ fn print(label: &str, t: &Tally) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |k: &str| {
-        args.iter()
-            .position(|a| a == k)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let det = FaceDetector::from_model_bytes(
-        &std::fs::read(root.join("web/models/face_detection_short_range.tflite")).unwrap(),
-    )
-    .unwrap();
+    let arg = common::arg;
+    let root = common::workspace_root();
+    let det = common::shipped_detector();
     let fas = arg("--fasseg")
         .map(PathBuf::from)
         .unwrap_or_else(fasseg::default_dir);
@@ -139,6 +132,11 @@ fn main() {
     let mut errs = Vec::new();
     let mut missed = 0;
     for p in frontal.iter().skip(20) {
+        // The photo's own lean, measured once.
+        let upright = det
+            .detect(&p.photo, &DetectOptions::default())
+            .unwrap_or_default();
+        let base = upright.first().map_or(0.0, |u| u.roll()) as f64;
         for deg in [-30.0f32, -20.0, -10.0, 10.0, 20.0, 30.0] {
             let side = p.photo.width().max(p.photo.height()) + 200;
             let c = CropRect {
@@ -156,10 +154,6 @@ fn main() {
                 missed += 1;
                 continue;
             };
-            let upright = det
-                .detect(&p.photo, &DetectOptions::default())
-                .unwrap_or_default();
-            let base = upright.first().map_or(0.0, |u| u.roll()) as f64;
             // The turned crop shows the face turned by -angle.
             let e = (f.roll() as f64 - base + deg.to_radians() as f64)
                 .to_degrees()

@@ -6,12 +6,14 @@
 //!   cargo run --release -p faceforest-frame --example eval_framed -- \
 //!       --dataset datasets/celebamask-hq.toml [--model web/models/faceforest.model] [--part train]
 
+mod common;
+
 use faceforest::dataset::description::{Description, Part};
 use faceforest::metrics::{Confusion, Report};
 use faceforest::pipeline::{six, HONEST6_NAMES, HONEST_NAMES};
 use faceforest::prep::augment::is_photo_class;
 use faceforest::Segmenter;
-use faceforest_frame::{crop_for, segment_framed, DetectOptions, FaceDetector, Overhang};
+use faceforest_frame::{crop_for, segment_framed, DetectOptions, Overhang};
 use std::path::PathBuf;
 
 struct Route {
@@ -80,22 +82,13 @@ impl Route {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |k: &str| {
-        args.iter()
-            .position(|a| a == k)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let arg = common::arg;
+    let root = common::workspace_root();
     let model = arg("--model")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("web/models/faceforest.model"));
     let seg = Segmenter::from_bytes(&std::fs::read(&model).expect("read --model")).expect("model");
-    let det = FaceDetector::from_model_bytes(
-        &std::fs::read(root.join("web/models/face_detection_short_range.tflite")).unwrap(),
-    )
-    .unwrap();
+    let det = common::shipped_detector();
     let desc = arg("--dataset")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("datasets/celebamask-hq.toml"));

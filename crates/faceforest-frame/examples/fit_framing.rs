@@ -3,19 +3,15 @@
 //!
 //!   cargo run --release -p faceforest-frame --example fit_framing -- --model web/models/face_detection_short_range.tflite [--fasseg DIR]
 
+mod common;
+
 use faceforest::dataset::fasseg;
 use faceforest::prep::labels::LabelCleaning;
 use faceforest_frame::{DetectOptions, FaceDetector};
 use std::path::PathBuf;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |k: &str| {
-        args.iter()
-            .position(|a| a == k)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let arg = common::arg;
     let model =
         arg("--model").unwrap_or_else(|| "web/models/face_detection_short_range.tflite".into());
     let root = arg("--fasseg")

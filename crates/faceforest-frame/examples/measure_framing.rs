@@ -18,6 +18,8 @@
 //! no face (or whose largest face is not on the photo) counts as a detection failure
 //! and is scored as all background.
 
+mod common;
+
 use faceforest::dataset::fasseg;
 use faceforest::metrics::{Confusion, Report};
 use faceforest::pipeline::{Photo, HONEST_NAMES};
@@ -220,12 +222,7 @@ fn stats(v: &[f64]) -> (f64, f64, f64) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |k: &str| {
-        args.iter()
-            .position(|a| a == k)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let arg = common::arg;
     let full = args.iter().any(|a| a == "--full");
     let model = arg("--model").unwrap_or_else(|| {
         if std::path::Path::new("web/models/faceforest.model").is_file() {

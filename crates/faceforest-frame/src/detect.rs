@@ -372,9 +372,7 @@ fn views(w: f32, h: f32, strips: bool) -> Vec<View> {
     }];
     let (long, short) = (w.max(h), w.min(h));
     if strips && long > STRIP_ASPECT * short {
-        let n = (((long - short) / (short / 2.0)).ceil() as usize + 1).clamp(2, MAX_VIEWS - 1);
-        for i in 0..n {
-            let c = short / 2.0 + (long - short) * i as f32 / (n - 1) as f32;
+        for c in centres_along(long, short, MAX_VIEWS - 1) {
             let (cx, cy) = if w >= h { (c, h / 2.0) } else { (w / 2.0, c) };
             v.push(View {
                 cx,
@@ -385,6 +383,15 @@ fn views(w: f32, h: f32, strips: bool) -> Vec<View> {
         }
     }
     v
+}
+
+/// Centres of squares of `side` that cover a length `len`, overlapping by half (at
+/// most `max` of them, spread evenly; one when the square covers it all).
+fn centres_along(len: f32, side: f32, max: usize) -> Vec<f32> {
+    let n = (((len - side) / (side / 2.0)).ceil().max(0.0) as usize + 1).min(max);
+    (0..n)
+        .map(|i| side / 2.0 + (len - side) * i as f32 / (n - 1).max(1) as f32)
+        .collect()
 }
 
 /// The small-face search stops at squares this small (source pixels): a face the
@@ -402,13 +409,10 @@ fn tile_levels(w: f32, h: f32) -> Vec<Vec<View>> {
     let mut side = w.min(h) / 2.0;
     let mut total = 0;
     while side >= MIN_TILE_SIDE.min(w.min(h) / 2.0).max(INPUT as f32) {
-        let along = |len: f32| -> Vec<f32> {
-            let n = ((len - side) / (side / 2.0)).ceil().max(0.0) as usize + 1;
-            (0..n)
-                .map(|i| side / 2.0 + (len - side) * i as f32 / (n - 1).max(1) as f32)
-                .collect()
-        };
-        let (xs, ys) = (along(w), along(h));
+        let (xs, ys) = (
+            centres_along(w, side, usize::MAX),
+            centres_along(h, side, usize::MAX),
+        );
         let level: Vec<View> = ys
             .iter()
             .flat_map(|&cy| {
